@@ -1,0 +1,44 @@
+# make lab   : set up .venv, make FashionMNIST available, open JupyterLab on the lessons
+# make test  : the same set-up plus test tools, then unit tests and every notebook under nbval
+# make bench : throughput benchmarks (ratios against baselines measured in the same run)
+# Each target is idempotent: the venv is rebuilt only when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: lab test bench data clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.base: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.lab: $(VENV)/.base
+	$(PY) -m pip install --quiet -e '.[lab]'
+	touch $@
+
+$(VENV)/.test: $(VENV)/.base
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.bench: $(VENV)/.base
+	$(PY) -m pip install --quiet -e '.[bench]'
+	touch $@
+
+data: $(VENV)/.base
+	$(PY) -m lrcourse.data
+
+lab: $(VENV)/.lab data
+	$(VENV)/bin/jupyter lab notebooks/
+
+test: $(VENV)/.test data
+	TQDM_DISABLE=1 $(PY) -m pytest
+
+bench: $(VENV)/.bench data
+	$(PY) benchmarks/throughput.py
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,26 @@
+"""lrcourse: an executable course on the learning rate, and the toolkit behind it."""
+
+from .callbacks import Callback, FitState
+from .data import FashionMNIST, TensorData, batches, load_fashion_mnist
+from .device import default_device, environment_report, seed_everything
+from .models import MLP, SmallCNN
+from .train import History, evaluate, fit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Callback",
+    "FashionMNIST",
+    "FitState",
+    "History",
+    "MLP",
+    "SmallCNN",
+    "TensorData",
+    "batches",
+    "default_device",
+    "environment_report",
+    "evaluate",
+    "fit",
+    "load_fashion_mnist",
+    "seed_everything",
+]

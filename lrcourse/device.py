@@ -1,0 +1,100 @@
+"""Which device to train on, seeding, and a short report of the machine a lesson runs on."""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+def default_device() -> torch.device:
+    """The best device available: cuda, then mps (Apple silicon), then cpu."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``None`` gives :func:`default_device`; a name must be a device this machine has."""
+    if device is None:
+        return default_device()
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"device must be None, 'cpu', 'cuda', 'cuda:N' or 'mps'; got {device!r}"
+        ) from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={str(device)!r} but CUDA is not available on this machine; use None or 'cpu'")
+    if resolved.type == "cuda" and resolved.index is not None and resolved.index >= torch.cuda.device_count():
+        raise ValueError(f"device={str(device)!r} but this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if resolved.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError(f"device={str(device)!r} but MPS is not available on this machine; use None or 'cpu'")
+    if resolved.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device must be None, 'cpu', 'cuda', 'cuda:N' or 'mps'; got {device!r}")
+    return resolved
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and PyTorch's random generators (all devices)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an int >= 0; got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+@dataclass(frozen=True)
+class EnvironmentReport:
+    """What a lesson runs on. Displays itself in a notebook; ``str()`` gives one line per item."""
+
+    torch_version: str
+    python_version: str
+    device: str
+    device_name: str
+    gpu_in_use: bool
+    cpu_threads: int
+    cpu_count: int
+
+    def rows(self) -> list[tuple[str, str]]:
+        return [
+            ("device", f"{self.device} ({self.device_name})"),
+            ("GPU in use", "yes" if self.gpu_in_use else "no: lessons are sized for a CPU, 1-2 minutes each"),
+            ("CPU threads", f"{self.cpu_threads} of {self.cpu_count} cores"),
+            ("torch", self.torch_version),
+            ("python", self.python_version),
+        ]
+
+    def __str__(self) -> str:
+        return "\n".join(f"{key:>12}: {value}" for key, value in self.rows())
+
+    def _repr_html_(self) -> str:
+        cells = "".join(f"<tr><th style='text-align:right'>{k}</th><td style='text-align:left'>{v}</td></tr>"
+                        for k, v in self.rows())
+        return f"<table>{cells}</table>"
+
+
+def environment_report(device: str | torch.device | None = None) -> EnvironmentReport:
+    """Torch version, the device lessons will use, and the CPU threads torch runs on."""
+    device = resolve_device(device)
+    if device.type == "cuda":
+        name = torch.cuda.get_device_name(device)
+    elif device.type == "mps":
+        name = "Apple GPU (Metal)"
+    else:
+        name = platform.processor() or platform.machine()
+    return EnvironmentReport(
+        torch_version=torch.__version__,
+        python_version=platform.python_version(),
+        device=str(device),
+        device_name=name,
+        gpu_in_use=device.type in ("cuda", "mps"),
+        cpu_threads=torch.get_num_threads(),
+        cpu_count=os.cpu_count() or 1,
+    )
