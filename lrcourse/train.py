@@ -135,7 +135,7 @@ def fit(
     device = _model_device(model)
     train = train if train.device == device else train.to(device)
     val = val if val is None or val.device == device else val.to(device)
-    check_every = 1 if device.type == "cpu" else GPU_CHECK_EVERY
+    check_every = _check_every(device)
     steps_per_epoch = num_batches(train, batch_size)
     generator = torch.Generator()
     if seed is None:
@@ -208,6 +208,11 @@ def fit(
     for callback in callbacks:
         callback.on_train_end(state)
     return history
+
+
+def _check_every(device: torch.device) -> int:
+    # Reading a loss waits for the device: free on the CPU, a stall on a GPU.
+    return 1 if device.type == "cpu" else GPU_CHECK_EVERY
 
 
 def _first_nonfinite(losses: torch.Tensor) -> int | None:
