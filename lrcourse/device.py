@@ -80,6 +80,17 @@ class EnvironmentReport:
         return f"<table>{cells}</table>"
 
 
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def environment_report(device: str | torch.device | None = None) -> EnvironmentReport:
     """Torch version, the device lessons will use, and the CPU threads torch runs on."""
     device = resolve_device(device)
@@ -88,7 +99,7 @@ def environment_report(device: str | torch.device | None = None) -> EnvironmentR
     elif device.type == "mps":
         name = "Apple GPU (Metal)"
     else:
-        name = platform.processor() or platform.machine()
+        name = _cpu_name()
     return EnvironmentReport(
         torch_version=torch.__version__,
         python_version=platform.python_version(),

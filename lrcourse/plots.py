@@ -20,7 +20,7 @@ def show_images(data: TensorData, classes, n: int = 24, ncols: int = 8, axes=Non
     images = data.x[:n].detach().float().cpu()
     labels = data.y[:n].tolist()
     for ax, image, label in zip(axes, images, labels):
-        ax.imshow(image.squeeze(0), cmap="gray_r")
+        ax.imshow(image.squeeze(0).numpy(), cmap="gray_r")
         ax.set_title(classes[label], fontsize=8)
     for ax in axes:
         ax.axis("off")
