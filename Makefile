@@ -6,6 +6,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# Jupyter refuses to run as root (containers often are) unless told to.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test bench data clean
 
@@ -29,10 +31,10 @@ $(VENV)/.bench: $(VENV)/.base
 	touch $@
 
 data: $(VENV)/.base
-	$(PY) -m lrcourse.data
+	$(PY) -m lrcourse data
 
 lab: $(VENV)/.lab data
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $(ROOT_FLAG)
 
 test: $(VENV)/.test data
 	TQDM_DISABLE=1 $(PY) -m pytest

@@ -236,16 +236,3 @@ def batches(
 def num_batches(data: TensorData, batch_size: int, drop_last: bool = False) -> int:
     """How many batches :func:`batches` yields."""
     return len(data) // batch_size if drop_last else -(-len(data) // batch_size)
-
-
-def main() -> None:
-    """``python -m lrcourse.data``: make sure FashionMNIST is available and say where."""
-    try:
-        folder = find_fashion_mnist()
-    except (DataNotFoundError, ValueError) as error:
-        raise SystemExit(str(error)) from None
-    print(f"FashionMNIST is ready in {folder / 'FashionMNIST' / 'raw'}")
-
-
-if __name__ == "__main__":
-    main()

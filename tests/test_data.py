@@ -167,3 +167,12 @@ def test_tensor_data_checks_lengths_and_slices_without_copy(fmnist):
         TensorData(torch.zeros(3, 1, 28, 28), torch.zeros(2, dtype=torch.long))
     head = fmnist.test[:10]
     assert len(head) == 10 and head.x.data_ptr() == fmnist.test.x.data_ptr()
+
+
+def test_command_line_reports_where_the_data_is_or_why_not(tmp_path, isolated_cache, capsys):
+    from lrcourse.__main__ import main
+
+    main(["data", "--root", str(copy_gz(tmp_path / "mine"))])
+    assert str(isolated_cache) in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="does not hold FashionMNIST"):
+        main(["data", "--root", str(tmp_path / "empty")])
