@@ -8,6 +8,14 @@ from .train import History, evaluate, fit
 
 __version__ = "0.1.0"
 
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext lrcourse``; see :mod:`lrcourse.extension` (imported only here, to keep
+    ``import lrcourse`` free of matplotlib and IPython)."""
+    from .extension import load_ipython_extension as load
+
+    load(ipython)
+
 __all__ = [
     "Callback",
     "FashionMNIST",
@@ -22,5 +30,6 @@ __all__ = [
     "evaluate",
     "fit",
     "load_fashion_mnist",
+    "load_ipython_extension",
     "seed_everything",
 ]

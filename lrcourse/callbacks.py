@@ -21,12 +21,15 @@ class FitState:
 
     ``step`` counts optimizer steps taken so far (0-based index of the last one in
     ``on_batch_end``); ``loss`` is that step's loss as a tensor on the device (call
-    ``.item()`` only if you need the number: it waits for the device).
+    ``.item()`` only if you need the number: it waits for the device). ``epochs`` is the
+    number of epochs ``fit`` was asked to run, so ``epochs * history.steps_per_epoch`` is
+    the planned number of steps.
     """
 
     model: torch.nn.Module
     optimizer: torch.optim.Optimizer
     history: History
+    epochs: int = 0
     epoch: int = 0
     step: int = 0
     loss: torch.Tensor | None = None

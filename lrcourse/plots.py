@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import io
+
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
+from PIL import Image
 
 from .data import TensorData
+from .surfaces import Descent
 from .train import History
+
+
+def figure_png(figure, dpi: float | None = None, colors: int = 64) -> bytes:
+    """``figure`` as a PNG with a palette of ``colors`` colours: a few times smaller than
+    matplotlib's full-colour PNG, which keeps notebooks (and panels' saved state) small."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    image = Image.open(buffer).convert("RGB").quantize(colors=colors, method=Image.Quantize.FASTOCTREE)
+    compact = io.BytesIO()
+    image.save(compact, format="png", optimize=True)
+    return compact.getvalue()
 
 
 def show_images(data: TensorData, classes, n: int = 24, ncols: int = 8, axes=None):
@@ -68,5 +84,68 @@ def plot_metrics(history: History, metric: str = "accuracy", ax=None, label: str
         ax.plot(epochs, getattr(history, f"val_{metric}"), marker="o", linestyle="--",
                 color=line.get_color(), label=f"{prefix}validation")
     ax.set(xlabel="epoch", ylabel=metric)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend()
     return ax
+
+
+def plot_descent(descent: Descent, ax=None):
+    """The surface (a curve in 1-D, contours in 2-D) with the gradient-descent path on it."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5))
+    surface, path = descent.surface, descent.path
+    (x_low, x_high), *rest = surface.extent
+    xs = np.linspace(x_low, x_high, 200)
+    if surface.dim == 1:
+        ax.plot(xs, surface.f(xs[None]), color="grey", linewidth=1)
+        ax.plot(path[:, 0], descent.loss, marker="o", markersize=3, linewidth=0.8, color="C1")
+        ax.set(xlabel="w", ylabel="loss")
+    else:
+        (y_low, y_high), = rest
+        grid = np.stack(np.meshgrid(xs, np.linspace(y_low, y_high, 150)))
+        ax.contour(grid[0], grid[1], surface.f(grid), levels=12, cmap="Greys", linewidths=0.6)
+        ax.plot(path[:, 0], path[:, 1], marker="o", markersize=3, linewidth=0.8, color="C1")
+        ax.plot(*surface.minimum, marker="*", markersize=10, color="C2", linestyle="none")
+        ax.set(xlabel="w[0]", ylabel="w[1]", ylim=(y_low, y_high))
+    start = (path[0, 0], descent.loss[0]) if surface.dim == 1 else tuple(path[0])
+    ax.plot(*start, marker="s", color="black", linestyle="none", label="start")
+    ax.set_xlim(x_low, x_high)
+    status = f"diverged at step {descent.diverged_at}" if descent.diverged else f"{len(path) - 1} steps"
+    ax.set_title(f"{surface.name}, lr={descent.lr:.3g}: {status}", fontsize=9)
+    return ax
+
+
+def plot_descent_loss(descent: Descent, ax=None, label: str | None = None):
+    """Distance of the loss above the global minimum, per step, on a log scale."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5))
+    lowest = float(descent.surface.f(np.asarray(descent.surface.minimum)))
+    # A run can land exactly on the minimum; keep it on the log axis.
+    gap = np.maximum(descent.loss - lowest, 1e-16)
+    ax.semilogy(np.arange(len(gap)), gap, marker=".", label=label or f"lr={descent.lr:.3g}")
+    ax.set(xlabel="step", ylabel="loss - minimum")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_parameter_histograms(models: dict, axes=None, bins: int = 60):
+    """One histogram per parameter tensor (``named_parameters`` order), one colour per model.
+
+    ``models`` maps a label to a model; all must have the same parameter names. Counts are
+    on a log scale and the bins are shared, so narrow and wide distributions both show.
+    """
+    names = [name for name, _ in next(iter(models.values())).named_parameters()]
+    if axes is None:
+        _, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.8))
+    axes = np.asarray(axes).ravel()
+    for ax, name in zip(axes, names):
+        values = {label: dict(model.named_parameters())[name].detach().float().cpu().numpy().ravel()
+                  for label, model in models.items()}
+        edges = np.linspace(min(v.min() for v in values.values()), max(v.max() for v in values.values()), bins + 1)
+        for label, v in values.items():
+            ax.hist(v, bins=edges, histtype="step", label=label)
+        ax.set_yscale("log")
+        ax.set_title(name, fontsize=9)
+    axes[0].set_ylabel("count")
+    axes[0].legend(fontsize=7)
+    return axes

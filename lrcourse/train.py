@@ -144,7 +144,7 @@ def fit(
         generator.manual_seed(seed)
 
     history = History(steps_per_epoch=steps_per_epoch)
-    state = FitState(model=model, optimizer=optimizer, history=history)
+    state = FitState(model=model, optimizer=optimizer, history=history, epochs=epochs)
     started = time.perf_counter()
     bar = tqdm(total=epochs * steps_per_epoch, disable=not progress, unit="step", desc="fit")
     for callback in callbacks:
@@ -266,13 +266,7 @@ def _check_fit_args(model, train, optimizer, epochs, batch_size, val, scheduler,
             raise ValueError(f"{name} must be an int >= 1; got {value!r}")
     if scheduler_interval not in ("step", "epoch"):
         raise ValueError(f"scheduler_interval must be 'step' or 'epoch'; got {scheduler_interval!r}")
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise ValueError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
-    model_params = {id(p) for p in model.parameters()}
-    optimized = [p for group in optimizer.param_groups for p in group["params"]]
-    if not optimized or any(id(p) not in model_params for p in optimized):
-        raise ValueError("optimizer must optimize this model's parameters; it holds parameters that are not "
-                         "the model's (was it built for another model, or before the model was replaced?)")
+    _check_optimizer_holds_model(model, optimizer)
     if scheduler is not None:
         if not callable(getattr(scheduler, "step", None)):
             raise ValueError(f"scheduler must have a step() method; got {type(scheduler).__name__}")
@@ -284,3 +278,13 @@ def _check_fit_args(model, train, optimizer, epochs, batch_size, val, scheduler,
     for callback in callbacks:
         if not isinstance(callback, Callback):
             raise ValueError(f"callbacks must be lrcourse.callbacks.Callback instances; got {type(callback).__name__}")
+
+
+def _check_optimizer_holds_model(model: torch.nn.Module, optimizer) -> None:
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise ValueError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
+    model_params = {id(p) for p in model.parameters()}
+    optimized = [p for group in optimizer.param_groups for p in group["params"]]
+    if not optimized or any(id(p) not in model_params for p in optimized):
+        raise ValueError("optimizer must optimize this model's parameters; it holds parameters that are not "
+                         "the model's (was it built for another model, or before the model was replaced?)")

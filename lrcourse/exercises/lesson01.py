@@ -1,0 +1,162 @@
+"""Exercises of lesson 01, what the learning rate does.
+
+- ``q1``: write one gradient-descent step.
+- ``q2``: the largest stable LR on the ill-conditioned valley :data:`VALLEY`.
+- ``q3``: label three FashionMNIST training curves as too low, good or too high.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from ..data import FashionMNIST
+from ..experiments import Run, train_at_lr
+from ..plots import plot_loss
+from ..surfaces import gradient_descent, valley
+from .core import Incorrect, NotAttempted, Question, as_number, call, is_stub
+
+TITLE = "What the learning rate does"
+
+# q2: the valley's two curvatures, where the descent starts, and how long it runs.
+VALLEY_CURVATURES = (2.0, 50.0)
+VALLEY = valley(VALLEY_CURVATURES)
+START = (1.0, 1.0)
+STEPS = 200
+
+# q3: the learning rate behind each curve (SGD, batch 32, one epoch on 6,400 images).
+LABELS = ("too low", "good", "too high")
+MYSTERY_LRS = {"A": 0.1, "B": 1.0, "C": 0.002}
+_MYSTERY_LABELS = {"A": "good", "B": "too high", "C": "too low"}
+
+
+def _array(value) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu()
+    return np.asarray(value, dtype=float)
+
+
+def _show(value) -> str:
+    array = _array(value)
+    return np.array2string(array, separator=", ", formatter={"float_kind": "{:g}".format}) if array.ndim else f"{array:g}"
+
+
+def _sgd_step(w, grad, lr) -> np.ndarray:
+    """PyTorch's own SGD update, the reference the learner's step is compared with."""
+    parameter = torch.nn.Parameter(torch.as_tensor(_array(w)).clone())
+    parameter.grad = torch.as_tensor(_array(grad)).clone()
+    torch.optim.SGD([parameter], lr=lr).step()
+    return parameter.detach().numpy()
+
+
+def _grade_gd_step(gd_step) -> None:
+    cases = [
+        (1.0, 0.5, 0.1),
+        (np.array([1.0, -2.0, 0.5]), np.array([0.2, -0.4, 1.0]), 0.05),
+        (torch.tensor([[0.3, -0.1], [2.0, 0.0]]), torch.tensor([[1.0, 1.0], [-3.0, 0.5]]), 0.5),
+        (2.0, -1.0, 0.0),
+    ]
+    for w, grad, lr in cases:
+        case = f"for w = {_show(w)}, grad = {_show(grad)}, lr = {lr:g}"
+        before = _array(w).copy()
+        got = call(gd_step, w, grad, lr, case=case)
+        if not np.array_equal(_array(w), before):
+            raise Incorrect(f"{case}, your function changed the w it was given (an in-place update); "
+                            "return the new weights and leave w as it was")
+        try:
+            value = _array(got)
+        except (TypeError, ValueError):
+            raise Incorrect(f"{case}, your function returned a {type(got).__name__}, not a number or an array") from None
+        if value.shape != before.shape:
+            raise Incorrect(f"{case}, your function returned shape {value.shape}; expected the shape of w, {before.shape}")
+        if np.allclose(value, _sgd_step(w, grad, lr), rtol=1e-5, atol=1e-6):
+            continue
+        if np.allclose(value, before + lr * _array(grad)):
+            why = "w moved uphill, in the direction of the gradient"
+        elif np.allclose(value, before - _array(grad)):
+            why = "the step ignores the learning rate"
+        else:
+            why = "that is not one gradient-descent step from w"
+        raise Incorrect(f"{case}, your function returned {_show(got)}: {why}")
+
+
+def _grade_largest_lr(answer) -> None:
+    lr = as_number(answer, "largest_lr")
+    if lr <= 0:
+        raise Incorrect(f"largest_lr is {lr:g}; a learning rate must be > 0")
+    descent = gradient_descent(VALLEY, START, lr, STEPS)
+    growth = f"the loss goes from {descent.loss[0]:.3g} to {descent.final_loss:.3g}"
+    if descent.diverged or descent.final_loss > descent.loss[0]:
+        raise Incorrect(f"at lr = {lr:g}, gradient descent on the valley from {START} is unstable: {growth} "
+                        f"in {len(descent.loss) - 1} steps. The largest stable LR is smaller")
+    if lr < 0.97 * 2 / max(VALLEY_CURVATURES):
+        raise Incorrect(f"at lr = {lr:g} the descent is stable ({growth} in {STEPS} steps), but so is a somewhat "
+                        f"larger LR: look for the boundary between stable and unstable")
+
+
+def _grade_labels(answer) -> None:
+    if not isinstance(answer, dict):
+        raise Incorrect(f"labels should be a dict like {{'A': 'good', ...}}; got a {type(answer).__name__}")
+    if any(is_stub(label) for label in answer.values()):
+        raise NotAttempted("replace each ... in labels with 'too low', 'good' or 'too high'")
+    if set(answer) != set(MYSTERY_LRS):
+        raise Incorrect(f"labels should have exactly the keys 'A', 'B' and 'C'; got {sorted(map(repr, answer))}")
+    for curve in sorted(answer):
+        if answer[curve] not in LABELS:
+            raise Incorrect(f"the label of curve {curve}, {answer[curve]!r}, is not one of {', '.join(map(repr, LABELS))}")
+    for curve in sorted(answer):
+        if answer[curve] != _MYSTERY_LABELS[curve]:
+            raise Incorrect(f"curve {curve} is not {answer[curve]!r}. Compare how fast and how smoothly its loss "
+                            "falls with the other two")
+
+
+def mystery_runs(data: FashionMNIST) -> dict[str, Run]:
+    """The three runs behind q3's curves (about two seconds on a CPU)."""
+    return {curve: train_at_lr(data.train[:6400], lr, val=data.val[:2000], epochs=1, batch_size=32)
+            for curve, lr in MYSTERY_LRS.items()}
+
+
+def plot_mystery_runs(runs: dict[str, Run], axes=None):
+    """One loss-per-step panel per curve, titled only with its letter."""
+    if axes is None:
+        _, axes = plt.subplots(1, len(runs), figsize=(10, 3), sharey=True)
+    for ax, (curve, run) in zip(axes, runs.items()):
+        plot_loss(run.history, ax=ax, label=f"curve {curve}")
+        ax.set_title(f"curve {curve}")
+    return axes
+
+
+q1 = Question(
+    "lesson01", "q1", "One gradient-descent step", _grade_gd_step,
+    hints=("The gradient points uphill; a step goes the other way, by an amount set by the LR.",
+           "w_new = w - (learning rate) x (gradient). Return a new value rather than changing w in place."),
+    solution="""
+def gd_step(w, grad, lr):
+    return w - lr * grad
+""",
+    answer_name="gd_step",
+)
+
+q2 = Question(
+    "lesson01", "q2", "The largest stable LR on a valley", _grade_largest_lr,
+    hints=("On a quadratic with curvature c, each step multiplies the distance to the minimum by (1 - lr * c).",
+           "The valley has two curvatures; the descent is stable only if both directions shrink (|1 - lr * c| <= 1).",
+           "The steeper direction (curvature 50) sets the limit."),
+    solution="""
+largest_lr = 2 / max(ex.VALLEY_CURVATURES)
+""",
+    answer_name="largest_lr",
+)
+
+q3 = Question(
+    "lesson01", "q3", "Too low, good or too high?", _grade_labels,
+    hints=("A LR that is too low gives a smooth loss that falls slowly; a good one falls fast, then flattens.",
+           "A LR that is too high gives a noisy loss that stalls high, jumps, or becomes NaN."),
+    solution="""
+labels = {"A": "good", "B": "too high", "C": "too low"}
+""",
+    answer_name="labels",
+)
+
+QUESTIONS = (q1, q2, q3)

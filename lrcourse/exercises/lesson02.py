@@ -1,0 +1,103 @@
+"""Exercises of lesson 02, the learning rate and the scale of the inputs.
+
+- ``q1``: predict which (input scaling, LR) pairs of the lesson's experiment train.
+- ``q2``: compute the range of every parameter tensor of a model.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..models import MLP, SmallCNN
+from .core import Incorrect, NotAttempted, Question, as_number, call, is_stub
+
+TITLE = "Input scaling and the learning rate"
+
+#: The lesson's experiment: Adam, batch 32, 3 epochs on 20,000 images. "Trains" means at
+#: least 60% validation accuracy. Lesson 02 asserts these same outcomes when it runs.
+PAIRS = (("scaled", 1e-1), ("scaled", 1e-3), ("scaled", 1e-5), ("raw", 1e-1), ("raw", 1e-3), ("raw", 1e-5))
+_TRAINS = {("scaled", 1e-1): False, ("scaled", 1e-3): True, ("scaled", 1e-5): True,
+           ("raw", 1e-1): False, ("raw", 1e-3): True, ("raw", 1e-5): True}
+
+
+def _grade_prediction(answer) -> None:
+    if not isinstance(answer, dict):
+        raise Incorrect(f"prediction should be a dict from (scaling, lr) to True or False; got a {type(answer).__name__}")
+    if any(is_stub(value) for value in answer.values()):
+        raise NotAttempted("replace each ... in prediction with True (it trains) or False")
+    missing = [pair for pair in PAIRS if pair not in answer]
+    if missing:
+        raise Incorrect(f"prediction has no entry for {missing[0]}; it needs one for each of the six pairs")
+    for pair in PAIRS:
+        if not isinstance(answer[pair], bool):
+            raise Incorrect(f"the prediction for {pair} is {answer[pair]!r}; use True or False")
+    wrong = [pair for pair in PAIRS if answer[pair] != _TRAINS[pair]]
+    if wrong:
+        scaling, lr = wrong[0]
+        raise Incorrect(f"{len(wrong)} of the six predictions differ from the experiment, starting with "
+                        f"{scaling} pixels at lr={lr:g}. Look at that run's accuracy curve again")
+
+
+def _reference_ranges(model: torch.nn.Module) -> dict[str, tuple[float, float]]:
+    return {name: (p.min().item(), p.max().item()) for name, p in model.named_parameters()}
+
+
+def _grade_weight_ranges(weight_ranges) -> None:
+    torch.manual_seed(0)
+    tiny = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        tiny.weight.copy_(torch.tensor([[-3.0, 0.5]]))
+        tiny.bias.fill_(7.0)
+    frozen = MLP()
+    frozen[1].requires_grad_(False)
+    cases = [("a Linear(2, 1) with weights [-3, 0.5] and bias 7", tiny), ("lrcourse.MLP()", MLP()),
+             ("lrcourse.SmallCNN()", SmallCNN()), ("an MLP whose first layer is frozen", frozen)]
+    for description, model in cases:
+        case = f"for {description}"
+        got = call(weight_ranges, model, case=case)
+        if not isinstance(got, dict):
+            raise Incorrect(f"{case}, your function returned a {type(got).__name__}; expected a dict")
+        expected = _reference_ranges(model)
+        for name in expected:
+            if name not in got:
+                raise Incorrect(f"{case}, your dict has no entry for {name!r} (one per parameter tensor, "
+                                f"named as in model.named_parameters())")
+        extra = sorted(set(got) - set(expected))
+        if extra:
+            raise Incorrect(f"{case}, your dict has an entry {extra[0]!r} that is not a parameter name")
+        for name, (low, high) in expected.items():
+            value = got[name]
+            if not isinstance(value, (tuple, list)) or len(value) != 2:
+                raise Incorrect(f"{case}, the entry for {name!r} is {value!r}; expected a pair (min, max)")
+            got_low, got_high = (as_number(v, f"the range of {name!r}") for v in value)
+            if got_low > got_high:
+                raise Incorrect(f"{case}, the range of {name!r} is ({got_low:.4g}, {got_high:.4g}): min above max")
+            if abs(got_low - low) > 1e-6 or abs(got_high - high) > 1e-6:
+                raise Incorrect(f"{case}, your range of {name!r} is ({got_low:.4g}, {got_high:.4g}), which is "
+                                f"not the smallest and largest value of that tensor")
+
+
+q1 = Question(
+    "lesson02", "q1", "Which pairs train?", _grade_prediction,
+    hints=("Adam moves each weight by about lr per step, whatever the size of its gradient.",
+           "On scaled pixels, 0.1 is too high for this network; 1e-5 is slow but gets there within 3 epochs.",
+           "On raw pixels, 0.1 is too high as well; both smaller LRs train."),
+    solution="""
+prediction = {("scaled", 1e-1): False, ("scaled", 1e-3): True, ("scaled", 1e-5): True,
+              ("raw", 1e-1): False, ("raw", 1e-3): True, ("raw", 1e-5): True}
+""",
+    answer_name="prediction",
+)
+
+q2 = Question(
+    "lesson02", "q2", "Per-layer weight ranges", _grade_weight_ranges,
+    hints=("model.named_parameters() yields (name, tensor) pairs, biases included.",
+           "For each tensor, .min().item() and .max().item() give plain floats."),
+    solution="""
+def weight_ranges(model):
+    return {name: (p.min().item(), p.max().item()) for name, p in model.named_parameters()}
+""",
+    answer_name="weight_ranges",
+)
+
+QUESTIONS = (q1, q2)

@@ -1,0 +1,68 @@
+"""One training run at a given learning rate: the experiment most lessons repeat.
+
+``train_at_lr`` builds a freshly seeded model (the same initial weights for every LR, so
+runs differ only in what is being compared), an optimizer at ``lr``, and calls
+:func:`lrcourse.fit`. The result keeps the model, so a lesson can look inside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import torch
+
+from .callbacks import Callback
+from .data import TensorData
+from .device import seed_everything
+from .models import MLP
+from .train import History, fit
+
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
+    "sgd": torch.optim.SGD,
+    "adam": torch.optim.Adam,
+}
+
+
+@dataclass
+class Run:
+    """A finished run: its settings, its :class:`~lrcourse.train.History` and the trained model."""
+
+    lr: float
+    optimizer: str
+    batch_size: int
+    history: History
+    model: torch.nn.Module
+
+    @property
+    def label(self) -> str:
+        return f"{self.optimizer} lr={self.lr:g}"
+
+
+def train_at_lr(
+    train: TensorData,
+    lr: float,
+    *,
+    val: TensorData | None = None,
+    optimizer: str = "sgd",
+    epochs: int = 1,
+    batch_size: int = 32,
+    model: Callable[[], torch.nn.Module] = MLP,
+    seed: int = 0,
+    callbacks: Sequence[Callback] = (),
+    progress: bool = False,
+) -> Run:
+    """Train a new ``model()`` (seeded with ``seed``) with ``optimizer`` at a constant ``lr``.
+
+    ``optimizer`` is a name in :data:`OPTIMIZERS` ("sgd" is plain SGD, no momentum, as
+    in the lessons' formulas). The model is created on ``train``'s device.
+    """
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}; got {optimizer!r}")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
+        raise ValueError(f"lr must be a number > 0; got {lr!r}")
+    seed_everything(seed)
+    net = model().to(train.device)
+    history = fit(net, train, OPTIMIZERS[optimizer](net.parameters(), lr=lr), epochs=epochs,
+                  batch_size=batch_size, val=val, callbacks=callbacks, progress=progress, seed=seed)
+    return Run(lr=float(lr), optimizer=optimizer, batch_size=batch_size, history=history, model=net)

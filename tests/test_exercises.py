@@ -1,0 +1,214 @@
+"""Every question: its shown solution passes; plausible wrong answers fail and say which case."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import lrcourse.exercises as exercises
+from lrcourse.exercises import core, lesson01, lesson02
+
+ALL_QUESTIONS = [q for lesson in (lesson01, lesson02) for q in lesson.QUESTIONS]
+
+
+@pytest.fixture(autouse=True)
+def progress_file(tmp_path, monkeypatch):
+    path = tmp_path / "progress.json"
+    monkeypatch.setenv("LRCOURSE_PROGRESS", str(path))
+    return path
+
+
+def solution_answer(question):
+    namespace = {"ex": __import__(f"lrcourse.exercises.{question.lesson}", fromlist=["_"])}
+    exec(question.solution_code, namespace)
+    return namespace[question.answer_name]
+
+
+@pytest.mark.parametrize("question", ALL_QUESTIONS, ids=repr)
+def test_shown_solution_passes(question):
+    assert question.check(solution_answer(question)) is True
+
+
+@pytest.mark.parametrize("question", ALL_QUESTIONS, ids=repr)
+def test_stub_is_not_attempted(question):
+    assert question.feedback(...).outcome == core.NOT_ATTEMPTED
+    assert question.feedback(None).outcome == core.NOT_ATTEMPTED
+    assert question.check(...) is False
+
+
+def gd_uphill(w, grad, lr):
+    return w + lr * grad
+
+
+def gd_without_lr(w, grad, lr):
+    return w - grad
+
+
+def gd_in_place(w, grad, lr):
+    w -= lr * grad
+    return w
+
+
+def gd_stub(w, grad, lr):
+    ...
+
+
+def gd_raises(w, grad, lr):
+    return w[0] - lr * grad
+
+
+def gd_loops(w, grad, lr):
+    while True:
+        pass
+
+
+@pytest.mark.parametrize("answer, outcome, words", [
+    (gd_uphill, core.INCORRECT, "for w = 1, grad = 0.5, lr = 0.1, your function returned 1.05: w moved uphill"),
+    (gd_without_lr, core.INCORRECT, "ignores the learning rate"),
+    (gd_in_place, core.INCORRECT, "changed the w it was given"),
+    (lambda w, grad, lr: "w", core.INCORRECT, "returned a str"),
+    (lambda w, grad, lr: np.zeros(7), core.INCORRECT, "returned shape (7,)"),
+    (lambda w, grad, lr: w - lr * grad * np.nan, core.INCORRECT, "returned nan"),
+    (gd_stub, core.NOT_ATTEMPTED, "returns None"),
+    (gd_raises, core.ERROR, "for w = 1, grad = 0.5, lr = 0.1, your function raised TypeError"),
+    (42, core.INCORRECT, "expected a function; got int 42"),
+])
+def test_gd_step_wrong_answers(answer, outcome, words):
+    feedback = lesson01.q1.feedback(answer)
+    assert feedback.outcome == outcome and words in feedback.message
+
+
+def test_endless_loop_is_stopped(monkeypatch):
+    monkeypatch.setattr(core, "TIME_LIMIT_SECONDS", 0.2)
+    feedback = lesson01.q1.feedback(gd_loops)
+    assert feedback.outcome == core.ERROR and "still running after 0.2 s" in feedback.message
+
+
+@pytest.mark.parametrize("answer, words", [
+    (0.05, "at lr = 0.05, gradient descent on the valley from (1.0, 1.0) is unstable"),
+    (0.0401, "is unstable"),
+    (2 / 2.0, "is unstable"),  # the flat direction's limit, not the steep one's
+    (0.02, "at lr = 0.02 the descent is stable"),
+    (-0.04, "must be > 0"),
+    (float("nan"), "expected a finite number"),
+    ("0.04", "should be a single number; got str '0.04'"),
+    ([0.04], "got list"),
+])
+def test_largest_lr_wrong_answers(answer, words):
+    feedback = lesson01.q2.feedback(answer)
+    assert feedback.outcome == core.INCORRECT and words in feedback.message
+
+
+def test_largest_lr_accepts_tensors_and_values_just_below():
+    assert lesson01.q2.feedback(torch.tensor(0.04))
+    assert lesson01.q2.feedback(0.039)
+
+
+@pytest.mark.parametrize("answer, words", [
+    ({"A": "too high", "B": "good", "C": "too low"}, "curve A is not 'too high'"),
+    ({"A": "good", "B": "too low", "C": "too high"}, "curve B is not 'too low'"),
+    ({"A": "good", "B": "high", "C": "too low"}, "'high', is not one of"),
+    ({"A": "good"}, "exactly the keys"),
+    (["good", "too high", "too low"], "should be a dict"),
+])
+def test_curve_labels_wrong_answers(answer, words):
+    feedback = lesson01.q3.feedback(answer)
+    assert feedback.outcome == core.INCORRECT and words in feedback.message
+
+
+def test_mystery_curves_show_what_their_labels_say(fmnist):
+    runs = lesson01.mystery_runs(fmnist)
+    accuracy = {curve: run.history.val_accuracy[-1] for curve, run in runs.items()}
+    by_label = {lesson01._MYSTERY_LABELS[curve]: acc for curve, acc in accuracy.items()}
+    assert by_label["good"] > by_label["too low"] + 0.05 and by_label["good"] > by_label["too high"] + 0.05
+    assert runs["C"].history.loss[0] > runs["C"].history.loss[-1]  # too low still learns, slowly
+
+
+@pytest.mark.parametrize("change, words", [
+    ({("raw", 1e-3): False}, "starting with raw pixels at lr=0.001"),
+    ({("scaled", 1e-1): True, ("raw", 1e-1): True}, "2 of the six predictions differ"),
+    ({("raw", 1e-5): "yes"}, "use True or False"),
+])
+def test_prediction_wrong_answers(change, words):
+    answer = {**solution_answer(lesson02.q1), **change}
+    feedback = lesson02.q1.feedback(answer)
+    assert feedback.outcome == core.INCORRECT and words in feedback.message
+
+
+def test_prediction_missing_pair():
+    answer = solution_answer(lesson02.q1)
+    del answer["scaled", 1e-5]
+    assert "no entry for ('scaled', 1e-05)" in lesson02.q1.feedback(answer).message
+
+
+@pytest.mark.parametrize("answer, words", [
+    (lambda m: {n: (p.min().item(), p.max().item()) for n, p in m.named_parameters() if n.endswith("weight")},
+     "no entry for 'bias'"),
+    (lambda m: {n: (p.max().item(), p.min().item()) for n, p in m.named_parameters()}, "min above max"),
+    (lambda m: {n: (-p.abs().max().item(), p.abs().max().item()) for n, p in m.named_parameters()},
+     "not the smallest and largest value"),
+    (lambda m: {n: (p.min().item(), p.max().item()) for n, p in m.named_parameters() if p.requires_grad},
+     "for an MLP whose first layer is frozen, your dict has no entry for '1.weight'"),
+    (lambda m: [p.min() for p in m.parameters()], "returned a list; expected a dict"),
+    (lambda m: {n: p.min().item() for n, p in m.named_parameters()}, "expected a pair (min, max)"),
+])
+def test_weight_ranges_wrong_answers(answer, words):
+    feedback = lesson02.q2.feedback(answer)
+    assert feedback.outcome == core.INCORRECT and words in feedback.message
+
+
+def test_weight_ranges_accepts_tensor_values():
+    answer = lambda m: {n: (p.min(), p.max()) for n, p in m.named_parameters()}  # noqa: E731
+    assert lesson02.q2.feedback(answer)
+
+
+def test_feedback_html_is_escaped():
+    feedback = lesson01.q2.feedback("<b>")
+    assert "&lt;b&gt;" in feedback._repr_html_() and "<b>'" not in feedback._repr_html_()
+
+
+def test_hints_and_solution(capsys):
+    lesson01.q2.hint()
+    lesson01.q2.hint(3)
+    lesson01.q2.solution()
+    shown = capsys.readouterr().out
+    assert "Hint 1 of 3" in shown and "Hint 3 of 3" in shown and "largest_lr =" in shown
+    with pytest.raises(ValueError, match="n must be an int from 1 to 3"):
+        lesson01.q2.hint(4)
+
+
+def test_progress_records_correct_answers_only(progress_file):
+    lesson01.q2.check(0.02)
+    assert not progress_file.exists()
+    lesson01.q2.check(0.04)
+    lesson02.q2.check(solution_answer(lesson02.q2))
+    recorded = json.loads(progress_file.read_text())
+    assert set(recorded) == {"lesson01", "lesson02"} and set(recorded["lesson01"]) == {"q2"}
+    table = exercises.progress()
+    assert (table.done, table.total) == (2, 5)
+    assert "lesson01  1/3" in str(table) and "<table>" in table._repr_html_()
+
+
+def test_corrupt_progress_file_warns_once_and_checks_still_work(progress_file, monkeypatch):
+    monkeypatch.setattr(core, "_warned", set())
+    progress_file.write_text("{not json")
+    with pytest.warns(UserWarning, match="could not read your exercise progress"):
+        assert lesson01.q2.check(0.04) is True
+    assert json.loads(progress_file.read_text())["lesson01"]["q2"]  # rewritten, readable again
+    progress_file.write_text("[1, 2]")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exercises.progress()
+        exercises.progress()
+    assert len(caught) == 1 and "not in the expected format" in str(caught[0].message)
+
+
+def test_unwritable_progress_file_never_breaks_a_check(tmp_path, monkeypatch):
+    monkeypatch.setattr(core, "_warned", set())
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("LRCOURSE_PROGRESS", str(blocker / "progress.json"))  # parent is a file
+    with pytest.warns(UserWarning, match="could not save"):
+        assert lesson01.q2.check(0.04) is True

@@ -1,0 +1,37 @@
+import pytest
+import torch
+
+from lrcourse.experiments import train_at_lr
+from lrcourse.plots import plot_descent, plot_descent_loss, plot_parameter_histograms
+from lrcourse.surfaces import gradient_descent, quadratic, valley
+
+
+def test_runs_at_different_lrs_start_from_the_same_weights(fmnist):
+    runs = [train_at_lr(fmnist.train[:640], lr, epochs=1, batch_size=64, optimizer="adam") for lr in (1e-3, 1e-5)]
+    assert runs[0].history.loss[0] == runs[1].history.loss[0]  # same init, same first batch
+    assert runs[0].history.loss[-1] < runs[1].history.loss[-1]
+    assert runs[0].label == "adam lr=0.001" and runs[0].history.steps == 10
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(lr=0.1, optimizer="lbfgs"), "optimizer must be one of"),
+    (dict(lr=0.0), "lr must be a number > 0"),
+    (dict(lr=True), "lr must be a number > 0"),
+])
+def test_bad_arguments(fmnist, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        train_at_lr(fmnist.train[:64], **kwargs)
+
+
+def test_descent_plots_return_their_axes():
+    for surface, start in ((quadratic(), 1.5), (valley(), (-2.0, 1.0))):
+        descent = gradient_descent(surface, start, 0.05, 10)
+        ax = plot_descent(descent)
+        assert ax.get_title().startswith(surface.name) and ax.lines
+        assert plot_descent_loss(descent).get_yscale() == "log"
+
+
+def test_parameter_histograms_one_panel_per_tensor():
+    models = {"a": torch.nn.Linear(3, 2), "b": torch.nn.Linear(3, 2)}
+    axes = plot_parameter_histograms(models)
+    assert [ax.get_title() for ax in axes] == ["weight", "bias"] and len(axes[0].patches) == 2

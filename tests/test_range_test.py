@@ -1,0 +1,207 @@
+import copy
+import math
+import random
+
+import numpy as np
+import pytest
+import torch
+
+import lrcourse
+from lrcourse.range_test import RangeTest, lr_range_test
+
+
+def setup(model_class=lrcourse.MLP, optimizer="sgd"):
+    lrcourse.seed_everything(0)
+    model = model_class()
+    if optimizer == "sgd":
+        return model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    return model, getattr(torch.optim, optimizer)(model.parameters(), lr=1e-3)
+
+
+def trained_a_little(model, optimizer, data):
+    """Give the optimizer state (momentum buffers, Adam moments) and BN running stats."""
+    lrcourse.fit(model, data[:256], optimizer, epochs=1, batch_size=64, progress=False)
+
+
+def state_of(model, optimizer):
+    return {
+        "model": {k: v.clone() for k, v in model.state_dict().items()},
+        "optimizer": copy.deepcopy(optimizer.state_dict()),  # state_dict() returns the live tensors
+        "training": model.training,
+        "rng": (torch.get_rng_state(), np.random.get_state()[1].copy(), random.getstate()),
+    }
+
+
+def assert_bitwise_equal(before, after):
+    assert before["model"].keys() == after["model"].keys()
+    for key, tensor in before["model"].items():
+        assert torch.equal(tensor, after["model"][key]), key
+    b, a = before["optimizer"], after["optimizer"]
+    assert b["param_groups"] == a["param_groups"]
+    assert b["state"].keys() == a["state"].keys()
+    for index, state in b["state"].items():
+        for name, value in state.items():
+            other = a["state"][index][name]
+            assert torch.equal(value, other) if torch.is_tensor(value) else value == other, (index, name)
+    assert before["training"] == after["training"]
+    assert torch.equal(before["rng"][0], after["rng"][0])
+    assert np.array_equal(before["rng"][1], after["rng"][1]) and before["rng"][2] == after["rng"][2]
+
+
+@pytest.mark.parametrize("model_class, optimizer", [
+    (lrcourse.MLP, "sgd"), (lrcourse.MLP, "Adam"), (lrcourse.MLP, "AdamW"), (lrcourse.SmallCNN, "sgd")])
+def test_state_is_restored_exactly_after_a_completed_or_diverged_test(fmnist, model_class, optimizer):
+    model, opt = setup(model_class, optimizer)
+    trained_a_little(model, opt, fmnist.train)
+    model.eval()
+    before = state_of(model, opt)
+    result = lr_range_test(model, fmnist.train[:2000], opt, num_iter=30, end_lr=100.0, progress=False)
+    assert result.steps >= 2
+    assert_bitwise_equal(before, state_of(model, opt))
+
+
+class Interrupt:
+    def __init__(self, at, error):
+        self.at, self.error = at, error
+
+    def __call__(self, result):
+        if result.steps == self.at:
+            raise self.error
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), RuntimeError("boom")])
+def test_state_is_restored_after_an_interrupt_or_exception(fmnist, error):
+    model, opt = setup(lrcourse.SmallCNN)
+    trained_a_little(model, opt, fmnist.train)
+    before = state_of(model, opt)
+    with pytest.raises(type(error)):
+        lr_range_test(model, fmnist.train[:2000], opt, num_iter=50, progress=False, on_step=Interrupt(5, error))
+    assert_bitwise_equal(before, state_of(model, opt))
+
+
+def test_loss_fn_that_raises_leaves_state_untouched(fmnist):
+    model, opt = setup()
+    before = state_of(model, opt)
+    calls = []
+
+    def flaky_loss(out, y):
+        calls.append(1)
+        if len(calls) == 3:
+            raise ValueError("bad batch")
+        return torch.nn.functional.cross_entropy(out, y)
+
+    with pytest.raises(ValueError, match="bad batch"):
+        lr_range_test(model, fmnist.train[:1000], opt, loss_fn=flaky_loss, num_iter=10, progress=False)
+    assert_bitwise_equal(before, state_of(model, opt))
+
+
+@pytest.mark.parametrize("mode", ["exp", "linear"])
+def test_lr_ramp_runs_from_start_to_end(fmnist, mode):
+    model, opt = setup()
+    result = lr_range_test(model, fmnist.train[:640], opt, start_lr=1e-4, end_lr=1e-1, num_iter=20, mode=mode,
+                           diverge_factor=1e9, progress=False)
+    assert result.steps == 20 and result.stop_reason == "completed" and result.stopped_at is None
+    assert result.lrs[0] == pytest.approx(1e-4) and result.lrs[-1] == pytest.approx(1e-1)
+    expected = np.geomspace(1e-4, 1e-1, 20) if mode == "exp" else np.linspace(1e-4, 1e-1, 20)
+    np.testing.assert_allclose(result.lrs, expected, rtol=1e-12)
+
+
+def test_smoothing_is_bias_corrected_ema(fmnist):
+    model, opt = setup()
+    result = lr_range_test(model, fmnist.train[:640], opt, num_iter=15, smooth=0.9, progress=False)
+    average, expected = 0.0, []
+    for i, loss in enumerate(result.losses):
+        average = 0.9 * average + 0.1 * loss
+        expected.append(average / (1 - 0.9 ** (i + 1)))
+    np.testing.assert_allclose(result.smoothed, expected, rtol=1e-12)
+    assert result.smoothed[0] == pytest.approx(result.losses[0])
+
+
+def test_keeps_drawing_batches_when_data_runs_out(fmnist):
+    model, opt = setup()
+    result = lr_range_test(model, fmnist.train[:100], opt, num_iter=12, batch_size=32, end_lr=1e-2, progress=False)
+    assert result.steps == 12  # 100 examples give 4 batches per pass
+
+
+def test_param_group_ratios_are_kept(fmnist):
+    lrcourse.seed_everything(0)
+    model = lrcourse.MLP()
+    opt = torch.optim.SGD([{"params": model[1].parameters(), "lr": 0.1},
+                           {"params": model[3].parameters(), "lr": 0.01}])
+    seen = []
+    lr_range_test(model, fmnist.train[:640], opt, num_iter=10, progress=False,
+                  on_step=lambda r: seen.append([g["lr"] for g in opt.param_groups]) and False)
+    assert all(second == pytest.approx(first / 10) for first, second in seen)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.01]  # restored
+
+
+def test_divergence_stops_the_test(fmnist):
+    model, opt = setup()
+    result = lr_range_test(model, fmnist.train, opt, start_lr=1e-3, end_lr=1e4, num_iter=100, progress=False)
+    assert result.stop_reason in ("diverged", "non-finite loss") and result.stopped_at == result.steps - 1 < 99
+    last = result.smoothed[-1]
+    assert not math.isfinite(result.losses[-1]) or last > 4 * min(result.smoothed)
+
+
+def test_validation_loss_mode(fmnist):
+    model, opt = setup()
+    result = lr_range_test(model, fmnist.train[:640], opt, val=fmnist.val[:300], num_iter=5, end_lr=1e-2,
+                           progress=False)
+    model_copy, opt_copy = setup()
+    with torch.no_grad():
+        model_copy.eval()
+        start_loss = torch.nn.functional.cross_entropy(model_copy(fmnist.val[:300].x), fmnist.val[:300].y).item()
+    assert result.losses[0] == pytest.approx(start_loss, rel=0.05)  # one tiny step from the same weights
+
+
+def test_accumulation_averages_gradients(fmnist):
+    results = []
+    for accumulation_steps, batch_size in ((1, 64), (2, 32)):
+        model, opt = setup()
+        results.append(lr_range_test(model, fmnist.train[:64], opt, num_iter=2, batch_size=batch_size,
+                                     accumulation_steps=accumulation_steps, smooth=0.0, progress=False, seed=0))
+    assert results[0].losses[0] == pytest.approx(results[1].losses[0], rel=1e-5)
+
+
+def curve(losses):
+    lrs = np.geomspace(1e-6, 1, len(losses))
+    return RangeTest(start_lr=1e-6, end_lr=1.0, num_iter=len(losses), mode="exp", lrs=list(lrs),
+                     losses=list(losses), smoothed=list(losses))
+
+
+def test_suggestions_on_a_synthetic_curve():
+    # Flat, then falling fastest around 1e-3, bottoming out near 3e-2, then exploding.
+    log_lr = np.linspace(-6, 0, 100)
+    losses = 2.3 - 1.5 / (1 + np.exp(-(log_lr + 3) * 3)) + np.where(log_lr > -1.5, (log_lr + 1.5) ** 2 * 3, 0)
+    result = curve(losses)
+    assert 5e-4 < result.steepest < 2e-3
+    lowest = result.lrs[int(np.argmin(losses))]
+    assert result.min_over_10 == pytest.approx(lowest / 10)
+    base, top = result.cyclical_range
+    assert base < result.steepest < top <= lowest * 1.01
+    assert base <= result.valley <= top
+    assert result.suggestion in result.suggestions.values()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(start_lr=0.0), "start_lr must be"), (dict(start_lr=float("nan")), "start_lr must be"),
+    (dict(start_lr=1.0, end_lr=0.5), "end_lr must be"), (dict(num_iter=1), "num_iter must be"),
+    (dict(smooth=1.0), "smooth must be"), (dict(diverge_factor=1.0), "diverge_factor must be"),
+    (dict(accumulation_steps=0), "accumulation_steps must be"), (dict(mode="cosine"), "mode must be one of"),
+    (dict(batch_size=0), "batch_size must be"),
+])
+def test_bad_arguments_raise_before_anything_changes(fmnist, kwargs, match):
+    model, opt = setup()
+    before = state_of(model, opt)
+    with pytest.raises(ValueError, match=match):
+        lr_range_test(model, fmnist.train[:64], opt, progress=False, **kwargs)
+    assert_bitwise_equal(before, state_of(model, opt))
+
+
+def test_empty_data_and_foreign_optimizer(fmnist):
+    model, opt = setup()
+    with pytest.raises(ValueError, match="train must hold at least one example"):
+        lr_range_test(model, fmnist.train[:0], opt, progress=False)
+    other = lrcourse.MLP()
+    with pytest.raises(ValueError, match="optimizer must optimize this model's parameters"):
+        lr_range_test(other, fmnist.train[:64], opt, progress=False)

@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+import torch
+
+from lrcourse.surfaces import SURFACES, gradient_descent, quadratic, two_minima, valley
+
+
+@pytest.mark.parametrize("name", sorted(SURFACES))
+def test_gradients_match_autograd(name):
+    surface = SURFACES[name]()
+    point = np.array([0.7, -0.4])[: surface.dim]
+    w = torch.tensor(point, requires_grad=True)
+    surface.f(w).backward()
+    np.testing.assert_allclose(surface.grad(point), w.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("curvature", [0.5, 1.0, 8.0])
+def test_quadratic_step_multiplies_by_one_minus_lr_times_curvature(curvature):
+    lr = 0.3 / curvature
+    descent = gradient_descent(quadratic(curvature), 1.5, lr, steps=5)
+    np.testing.assert_allclose(descent.path[:, 0], 1.5 * (1 - lr * curvature) ** np.arange(6))
+
+
+@pytest.mark.parametrize("curvature", [1.0, 4.0])
+def test_divergence_starts_at_two_over_curvature(curvature):
+    below = gradient_descent(quadratic(curvature), 1.0, 1.98 / curvature, steps=300)
+    above = gradient_descent(quadratic(curvature), 1.0, 2.02 / curvature, steps=300)
+    assert below.final_loss < below.loss[0] < above.final_loss
+
+
+def test_gradient_descent_matches_torch_sgd():
+    surface = valley((1.0, 20.0))
+    descent = gradient_descent(surface, (-2.0, 1.0), 0.05, steps=10)
+    w = torch.nn.Parameter(torch.tensor([-2.0, 1.0], dtype=torch.float64))
+    optimizer = torch.optim.SGD([w], lr=0.05)
+    for _ in range(10):
+        optimizer.zero_grad()
+        (0.5 * (w[0] ** 2 + 20 * w[1] ** 2)).backward()
+        optimizer.step()
+    np.testing.assert_allclose(descent.path[-1], w.detach().numpy(), atol=1e-12)
+
+
+def test_divergent_run_stops_and_is_marked():
+    descent = gradient_descent(quadratic(1.0), 1.0, 3.0, steps=1000)
+    assert descent.diverged and descent.diverged_at == len(descent.loss) - 1 < 1000
+
+
+def test_oscillation_counts_sign_flips():
+    assert gradient_descent(quadratic(1.0), 1.0, 1.5, steps=10).sign_flips == 10
+    assert gradient_descent(quadratic(1.0), 1.0, 0.5, steps=10).sign_flips == 0
+
+
+def test_two_minima_lr_decides_the_basin():
+    surface = two_minima()
+    assert surface.minimum[0] == pytest.approx(-1.5257, abs=1e-4)
+    assert gradient_descent(surface, (2.0, 1.0), 0.05, 60).path[-1, 0] > 1.0
+    assert gradient_descent(surface, (2.0, 1.0), 0.4, 60).path[-1, 0] < -1.0
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(start=(1.0,), lr=0.1, steps=5), "start must have 2"),
+    (dict(start=(np.nan, 0.0), lr=0.1, steps=5), "start must be finite"),
+    (dict(start=(1.0, 0.0), lr=0.0, steps=5), "lr must be"),
+    (dict(start=(1.0, 0.0), lr=0.1, steps=0), "steps must be"),
+])
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        gradient_descent(valley(), **kwargs)
+
+
+def test_bad_surface_parameters():
+    with pytest.raises(ValueError, match="curvature"):
+        quadratic(0.0)
+    with pytest.raises(ValueError, match="curvatures"):
+        valley((1.0, -1.0))

@@ -1,0 +1,65 @@
+"""Panels driven as a learner would, without a browser: set controls, click buttons."""
+
+import ipywidgets as widgets
+import pytest
+
+from lrcourse.surfaces import Descent
+from lrcourse.widgets import Panel, descent_panel, training_panel
+
+
+def shown_png(panel):
+    (output,) = panel.output.outputs
+    return output["data"]["image/png"]
+
+
+def test_descent_panel_draws_at_once_and_follows_the_controls():
+    panel = descent_panel(surface="valley", lr=0.05)
+    assert isinstance(panel.result, Descent) and not panel.result.diverged
+    assert shown_png(panel)
+    panel.controls["lr"].value = 0.2
+    assert panel.result.lr == pytest.approx(0.2, rel=1e-3) and panel.result.diverged
+    panel.controls["surface"].value = "quadratic"
+    assert panel.result.surface.dim == 1 and len(panel.figure.axes) == 2
+
+
+def test_sliders_clamp_out_of_range_values():
+    panel = descent_panel()
+    panel.controls["lr"].value = 1e6
+    panel.controls["steps"].value = -5
+    assert panel.result.lr == pytest.approx(10.0) and len(panel.result.loss) >= 2
+
+
+def test_descent_panel_rejects_unknown_surface():
+    with pytest.raises(ValueError, match="surface must be one of"):
+        descent_panel(surface="bowl")
+
+
+def test_training_panel_runs_in_background_and_reports(fmnist):
+    panel = training_panel(fmnist.train[:2000], fmnist.val[:500], epochs=1, batch_size=64)
+    assert panel.result is None and not panel.output.outputs  # nothing runs until Run is pressed
+    panel.run_button.click()
+    panel.wait(60)
+    history = panel.result.history
+    assert history.steps == 32 and len(history.val_accuracy) == 1
+    assert panel.progress.value == pytest.approx(1.0) and not panel.run_button.disabled
+    assert shown_png(panel)
+
+
+def test_stop_button_ends_the_run_and_keeps_what_was_recorded(fmnist):
+    panel = training_panel(fmnist.train[:20_000], epochs=10, batch_size=16)
+    panel.run_button.click()
+    panel.stop_button.click()
+    panel.wait(60)
+    history = panel.result.history
+    assert history.stop_reason == "stopped from the panel"
+    assert 1 <= history.steps < 100 and len(history.loss) == history.steps
+    assert panel.stop_button.disabled and not panel.run_button.disabled
+
+
+def test_errors_are_shown_in_the_panel_not_raised():
+    def compute(x):
+        raise RuntimeError(f"bad value {x}")
+
+    panel = Panel({"x": widgets.IntSlider(value=3)}, compute=compute, draw=lambda result, figure: None)
+    assert panel.error == "RuntimeError: bad value 3"
+    assert "bad value 3" in panel.output.outputs[0]["text"]
