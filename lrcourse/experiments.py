@@ -8,6 +8,7 @@ runs differ only in what is being compared), an optimizer at ``lr``, and calls
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable, Sequence
 
 import torch
@@ -15,13 +16,16 @@ import torch
 from .callbacks import Callback
 from .data import TensorData
 from .device import seed_everything
-from .models import MLP
+from .models import MLP, SmallCNN
 from .train import History, fit
 
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "sgd": torch.optim.SGD,
+    "momentum": partial(torch.optim.SGD, momentum=0.9),
     "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
 }
+MODELS: dict[str, Callable[[], torch.nn.Module]] = {"mlp": MLP, "cnn": SmallCNN}
 
 
 @dataclass
@@ -55,7 +59,8 @@ def train_at_lr(
     """Train a new ``model()`` (seeded with ``seed``) with ``optimizer`` at a constant ``lr``.
 
     ``optimizer`` is a name in :data:`OPTIMIZERS` ("sgd" is plain SGD, no momentum, as
-    in the lessons' formulas). The model is created on ``train``'s device.
+    in the lessons' formulas; "momentum" is SGD with momentum 0.9). The model is created
+    on ``train``'s device.
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}; got {optimizer!r}")

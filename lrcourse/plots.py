@@ -149,3 +149,29 @@ def plot_parameter_histograms(models: dict, axes=None, bins: int = 60):
     axes[0].set_ylabel("count")
     axes[0].legend(fontsize=7)
     return axes
+
+
+def plot_range_test(result, ax=None, label: str | None = None):
+    """Loss against LR (log axis) of a :class:`~lrcourse.range_test.RangeTest`: raw and smoothed,
+    the suggestions marked, and the regions too low / learning / diverging shaded."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    lrs, smoothed = np.asarray(result.lrs), np.asarray(result.smoothed)
+    raw = ax.plot(lrs, result.losses, alpha=0.25, linewidth=0.8)[0]
+    ax.plot(lrs, smoothed, color=raw.get_color(), label=label or "smoothed loss")
+    ax.set_xscale("log")
+    base, top = result.cyclical_range[0], result.lowest
+    for (low, high), colour, region in (((lrs[0], base), "grey", "too low"), ((base, top), "green", "learning"),
+                                        ((top, lrs[-1]), "red", "diverging")):
+        ax.axvspan(low, high, color=colour, alpha=0.07)
+        ax.text(np.sqrt(low * high), 1.0, region, transform=ax.get_xaxis_transform(), ha="center", va="top",
+                fontsize=7, color=colour)
+    for (rule, lr), marker in zip(result.suggestions.items(), "ovs"):
+        ax.plot(lr, np.interp(np.log(lr), np.log(lrs), smoothed), marker=marker, linestyle="none",
+                markersize=7, label=f"{rule}: {lr:.2g}" + (" (suggestion)" if lr == result.suggestion else ""))
+    finite = smoothed[np.isfinite(smoothed)]
+    # The blow-up at the end would squash the interesting part of the curve.
+    ax.set_ylim(finite.min() - 0.05 * (finite[0] - finite.min()), 1.3 * finite[0])
+    ax.set(xlabel="learning rate", ylabel="loss")
+    ax.legend(fontsize=7, loc="lower left")
+    return ax

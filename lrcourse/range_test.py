@@ -97,18 +97,26 @@ class RangeTest:
         return float(lrs[start + (end - start) // 2])
 
     @property
+    def lowest(self) -> float:
+        """The LR of the lowest smoothed loss: past it, the loss turns up."""
+        lrs, smoothed = self._finite()
+        return float(lrs[np.argmin(smoothed)])
+
+    @property
     def min_over_10(self) -> float:
         """The LR of the lowest smoothed loss, divided by 10 (fastai's original rule)."""
-        lrs, smoothed = self._finite()
-        return float(lrs[np.argmin(smoothed)] / 10)
+        return self.lowest / 10
 
     @property
     def cyclical_range(self) -> tuple[float, float]:
-        """``(base_lr, max_lr)`` for a cyclical schedule, after Smith: where the loss starts
-        to fall, and where it stops falling (the ends of the longest descent)."""
-        start, end = self._longest_descent()
-        lrs, _ = self._trimmed()
-        return float(lrs[start]), float(lrs[end])
+        """``(base_lr, max_lr)`` for a cyclical schedule, after Smith's reading of the curve:
+        where the loss starts to fall (10% of its total drop done) and where it has nearly
+        stopped falling (90% done), both before the lowest point."""
+        lrs, smoothed = self._trimmed()
+        lowest = int(np.argmin(smoothed))
+        drop = smoothed[0] - smoothed[lowest]
+        fallen = (smoothed[0] - smoothed[: lowest + 1]) / drop if drop > 0 else np.ones(lowest + 1)
+        return float(lrs[np.argmax(fallen >= 0.1)]), float(lrs[np.argmax(fallen >= 0.9)])
 
     @property
     def suggestions(self) -> dict[str, float]:

@@ -63,3 +63,32 @@ def test_errors_are_shown_in_the_panel_not_raised():
     panel = Panel({"x": widgets.IntSlider(value=3)}, compute=compute, draw=lambda result, figure: None)
     assert panel.error == "RuntimeError: bad value 3"
     assert "bad value 3" in panel.output.outputs[0]["text"]
+
+
+def test_range_test_panel_runs_then_compares(fmnist):
+    from lrcourse.widgets import range_test_panel
+
+    panel = range_test_panel(fmnist.train[:3000], fmnist.val[:500], num_iter=30)
+    (compare,) = panel.action_buttons.values()
+    assert compare.disabled  # nothing to compare before a test has run
+    panel.run_button.click()
+    panel.wait(60)
+    assert panel.error is None and panel.result.test.steps >= 2 and not panel.result.runs
+    assert not compare.disabled
+    compare.click()
+    panel.wait(120)
+    runs = panel.result.runs
+    assert len(runs) == 2 and all(run.history.epochs == 1 for run in runs.values())
+    assert runs[next(iter(runs))].lr == panel.result.test.suggestion
+    assert shown_png(panel)
+
+
+def test_range_test_panel_stop(fmnist):
+    from lrcourse.widgets import range_test_panel
+
+    panel = range_test_panel(fmnist.train[:3000], num_iter=500)
+    panel.controls["end_lr"].value = 0.01  # no early divergence
+    panel.run_button.click()
+    panel.stop_button.click()
+    panel.wait(60)
+    assert panel.result.test.stop_reason == "stopped" and panel.result.test.steps < 500

@@ -8,7 +8,7 @@
 
 Each schedule is a frozen dataclass built with keyword arguments (the lowercase names are
 the classes), checked when built, and called with a 0-based step to give the absolute LR
-of that step. Its docstring has the formula. Modules: :mod:`.decay` (decay and warm-up),
+of that step; its docstring has the formula. Modules: :mod:`.decay`, :mod:`.warmup`,
 :mod:`.cyclical` (cyclical LRs, 1-cycle, SGDR), :mod:`.combine` (phases in normalized
 time) and :mod:`.adapters` (PyTorch schedulers, samples, plots).
 """
@@ -42,24 +42,21 @@ from .decay import (
     Constant,
     Cosine,
     Exponential,
-    InverseSqrt,
     InverseTime,
     LinearDecay,
-    LinearWarmup,
     MultiStep,
     Polynomial,
     StepDecay,
     constant,
     cosine,
     exponential,
-    inverse_sqrt,
     inverse_time,
     linear_decay,
-    linear_warmup,
     multistep,
     polynomial,
     step_decay,
 )
+from .warmup import InverseSqrt, LinearWarmup, inverse_sqrt, linear_warmup
 
 __all__ = [
     "Combine",

@@ -18,6 +18,15 @@ def _is_real(value) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def cos_between(start: float, end: float, x: float) -> float:
+    """Half a cosine from ``start`` at ``x = 0`` to ``end`` at ``x = 1`` (and on, periodic).
+
+    Weighted so both ends are exact: ``start + (end - start) * 1`` can miss ``end`` by a bit.
+    """
+    weight = (1 + math.cos(math.pi * x)) / 2
+    return start * weight + end * (1 - weight)
+
+
 def check_positive(name: str, value) -> None:
     if not (_is_real(value) and value > 0):
         raise ValueError(f"{name} must be a finite number > 0; got {value!r}")

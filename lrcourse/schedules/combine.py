@@ -14,7 +14,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ._common import _is_real, check_int, check_positive, check_step
+from ._common import _is_real, check_int, check_positive, check_step, cos_between
 
 #: A phase maps the position in [0, 1] through it to a value.
 Phase = Callable[[float], float]
@@ -36,7 +36,7 @@ class CosAnneal:
     r"""Half a cosine from ``start`` to ``end``: flat at both ends, steepest in the middle.
 
     .. math::
-        v(p) = e + \tfrac{1}{2}(s - e)\left(1 + \cos \pi p\right)
+        v(p) = s\,w + e\,(1 - w), \quad w = \tfrac{1}{2}(1 + \cos \pi p)
 
     where :math:`p` is ``pos``, :math:`s` is ``start`` and :math:`e` is ``end``.
     """
@@ -49,12 +49,12 @@ class CosAnneal:
         _check_value("end", self.end)
 
     def __call__(self, pos: float) -> float:
-        return self.end + (self.start - self.end) * (1 + math.cos(math.pi * _check_pos(pos))) / 2
+        return cos_between(self.start, self.end, _check_pos(pos))
 
 
 @dataclass(frozen=True)
 class LinAnneal:
-    r"""A straight line from ``start`` to ``end``: :math:`v(p) = s + (e - s)\,p`."""
+    r"""A straight line from ``start`` to ``end``: :math:`v(p) = s\,(1 - p) + e\,p`."""
 
     start: float
     end: float
@@ -64,7 +64,8 @@ class LinAnneal:
         _check_value("end", self.end)
 
     def __call__(self, pos: float) -> float:
-        return self.start + (self.end - self.start) * _check_pos(pos)
+        pos = _check_pos(pos)
+        return self.start * (1 - pos) + self.end * pos
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,9 @@ step; building one checks its arguments.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
-from ._common import check_at_least, check_between, check_int, check_max_lr, check_positive, check_step
+from ._common import check_at_least, check_between, check_int, check_max_lr, check_positive, check_step, cos_between
 from .combine import Combine, CosAnneal, LinAnneal
 
 
@@ -181,6 +180,8 @@ class OneCycle:
         check_positive("max_lr", self.max_lr)
         check_int("total_steps", self.total_steps, 1)
         check_between("pct_start", self.pct_start, 0, 1)
+        if not isinstance(self.three_phase, bool):
+            raise ValueError(f"three_phase must be True or False; got {self.three_phase!r}")
         peak = self.pct_start * self.total_steps - 1
         if peak <= 0:
             raise ValueError(f"pct_start must be > 1 / total_steps = {1 / self.total_steps:g}, so the LR rises "
@@ -193,8 +194,6 @@ class OneCycle:
             raise ValueError(f"anneal must be 'cos' or 'linear'; got {self.anneal!r}")
         check_at_least("div_factor", self.div_factor, 1)
         check_at_least("final_div_factor", self.final_div_factor, 1)
-        if not isinstance(self.three_phase, bool):
-            raise ValueError(f"three_phase must be True or False; got {self.three_phase!r}")
         check_between("base_momentum", self.base_momentum, 0, 1, closed="low")
         check_between("max_momentum", self.max_momentum, self.base_momentum, 1, closed="low")
 
@@ -265,7 +264,7 @@ class CosineRestarts:
             while t_cur >= period:
                 t_cur -= period
                 period *= self.T_mult
-        return self.eta_min + (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * t_cur / period)) / 2
+        return cos_between(self.base_lr, self.eta_min, t_cur / period)
 
 
 triangular = Triangular

@@ -1,4 +1,4 @@
-r"""Schedules that lower the learning rate as training goes on, and linear warm-up.
+r"""Schedules that lower the learning rate as training goes on.
 
 Each is a frozen dataclass called with a 0-based step, returning the absolute LR for that
 step; building one checks its arguments. :math:`\eta_0` is ``base_lr`` throughout.
@@ -6,20 +6,11 @@ step; building one checks its arguments. :math:`\eta_0` is ``base_lr`` throughou
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ._common import (
-    Schedule,
-    check_at_least,
-    check_between,
-    check_int,
-    check_positive,
-    check_schedule,
-    check_step,
-)
+from ._common import check_at_least, check_between, check_int, check_positive, check_step, cos_between
 
 
 def _geometric(base_lr: float, gamma: float, k: int) -> float:
@@ -34,6 +25,8 @@ class Constant:
 
     .. math::
         \eta_t = \eta_0
+
+    where :math:`\eta_t` is the LR at step :math:`t` and :math:`\eta_0` is ``base_lr``.
 
     Args:
         base_lr (float): the LR; > 0.
@@ -92,7 +85,8 @@ class MultiStep:
     .. math::
         \eta_t = \eta_0 \, \gamma^{\#\{m_i \le t\}}
 
-    where :math:`\#\{m_i \le t\}` counts the milestones reached by step :math:`t`.
+    where :math:`\#\{m_i \le t\}` counts the ``milestones`` :math:`m_i` reached by step
+    :math:`t` and :math:`\gamma` is ``gamma``.
 
     Args:
         base_lr (float): the LR before the first milestone; > 0.
@@ -128,7 +122,9 @@ class Exponential:
     .. math::
         \eta_t = \eta_0 \, \gamma^t
 
-    ``gamma > 1`` grows the LR instead, as the LR range test does.
+    where :math:`t` is the step and :math:`\gamma` is ``gamma``; computed in decimal, like
+    ``step_decay``, so ``exponential(base_lr=0.1, gamma=0.96)(2) == 0.09216``. ``gamma > 1``
+    grows the LR instead, as the LR range test does.
 
     Args:
         base_lr (float): the LR of step 0; > 0.
@@ -156,8 +152,9 @@ class InverseTime:
     .. math::
         \eta_t = \frac{\eta_0}{1 + k t}
 
-    The LR halves at step :math:`1/k`; its sum over steps diverges while the sum of its
-    squares converges, the Robbins-Monro conditions for SGD to converge.
+    where :math:`t` is the step and :math:`k` is ``k``. The LR halves at step :math:`1/k`;
+    its sum over steps diverges while the sum of its squares converges, the Robbins-Monro
+    conditions for SGD to converge.
 
     Args:
         base_lr (float): the LR of step 0; > 0.
@@ -241,8 +238,7 @@ class Cosine:
         check_between("eta_min", self.eta_min, 0, self.base_lr, closed="both")
 
     def __call__(self, step: int) -> float:
-        cosine = math.cos(math.pi * check_step(step) / self.total_steps)
-        return self.eta_min + (self.base_lr - self.eta_min) * (1 + cosine) / 2
+        return cos_between(self.base_lr, self.eta_min, check_step(step) / self.total_steps)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -275,82 +271,6 @@ class LinearDecay:
         return self.base_lr * (1 - min(check_step(step), self.total_steps) / self.total_steps)
 
 
-@dataclass(frozen=True, kw_only=True)
-class InverseSqrt:
-    r"""The Transformer's schedule: linear warm-up, then decay as one over the square root.
-
-    .. math::
-        \eta_t = \eta_0 \min\left(\frac{s}{w}, \sqrt{\frac{w}{s}}\right), \quad s = t + 1
-
-    where :math:`s` is the paper's 1-based step number and :math:`w` is ``warmup_steps``.
-    The LR peaks at :math:`\eta_0` on step :math:`t = w - 1`. The paper's
-    :math:`d_{model}^{-0.5} \min(s^{-0.5}, s\,w^{-1.5})` is this with
-    :math:`\eta_0 = (d_{model} w)^{-0.5}`, about 7.0e-4 for :math:`d_{model} = 512`, :math:`w = 4000`.
-
-    Args:
-        base_lr (float): the peak LR; > 0.
-        warmup_steps (int): steps to the peak; >= 1.
-
-    Reference: Vaswani et al., *Attention Is All You Need*, NeurIPS 2017, section 5.3.
-    """
-
-    base_lr: float
-    warmup_steps: int
-
-    def __post_init__(self):
-        check_positive("base_lr", self.base_lr)
-        check_int("warmup_steps", self.warmup_steps, 1)
-
-    def __call__(self, step: int) -> float:
-        s = check_step(step) + 1
-        return self.base_lr * min(s / self.warmup_steps, math.sqrt(self.warmup_steps / s))
-
-
-@dataclass(frozen=True, kw_only=True)
-class LinearWarmup:
-    r"""Rise linearly for ``warmup_steps`` steps, then run the schedule ``then`` from its step 0.
-
-    .. math::
-        \eta_t = \begin{cases}
-            \eta^{then}_0 \left(f + (1 - f)\,\dfrac{t}{w}\right) & t < w \\
-            \eta^{then}_{t - w} & t \ge w
-        \end{cases}
-
-    where :math:`w` is ``warmup_steps``, :math:`f` is ``start_factor`` and
-    :math:`\eta^{then}` is ``then``, started over at step :math:`w` as PyTorch's
-    ``SequentialLR`` does. Step 0 gets :math:`f\,\eta^{then}_0`. By default
-    :math:`f = 1/(w + 1)`, which gives :math:`\eta_t = \eta^{then}_0 (t + 1)/(w + 1)`: equal
-    increments, no step wasted at LR 0, and the first step after the warm-up is the peak.
-    Steps ``0 .. w - 1`` are PyTorch's ``LinearLR(start_factor=f, total_iters=w)``.
-
-    Args:
-        warmup_steps (int): steps of warm-up; >= 1.
-        then (schedule): the schedule after the warm-up; its LR at its step 0 is the target.
-        start_factor (float or None): fraction of the target at step 0, in ``(0, 1]``.
-            Default: None, meaning ``1 / (warmup_steps + 1)``.
-
-    Reference: Goyal et al., *Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour*,
-    2017 (gradual warm-up over 5 epochs).
-    """
-
-    warmup_steps: int
-    then: Schedule
-    start_factor: float | None = None
-
-    def __post_init__(self):
-        check_int("warmup_steps", self.warmup_steps, 1)
-        check_schedule("then", self.then)
-        if self.start_factor is not None:
-            check_between("start_factor", self.start_factor, 0, 1, closed="high")
-
-    def __call__(self, step: int) -> float:
-        t = check_step(step)
-        if t >= self.warmup_steps:
-            return self.then(t - self.warmup_steps)
-        f = 1 / (self.warmup_steps + 1) if self.start_factor is None else self.start_factor
-        return self.then(0) * (f + (1 - f) * t / self.warmup_steps)
-
-
 constant = Constant
 step_decay = StepDecay
 multistep = MultiStep
@@ -359,5 +279,3 @@ inverse_time = InverseTime
 polynomial = Polynomial
 cosine = Cosine
 linear_decay = LinearDecay
-inverse_sqrt = InverseSqrt
-linear_warmup = LinearWarmup

@@ -1,0 +1,126 @@
+"""Exercises of lesson 03, the LR range test.
+
+- ``q1``: the exponential LR ramp.
+- ``q2``: bias-corrected smoothing of the losses.
+- ``q3``: pick a LR from a range-test curve (:func:`curve`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..range_test import RangeTest
+from .core import Incorrect, Question, as_number, call
+
+TITLE = "The LR range test"
+
+
+def _as_list(value, case: str, length: int) -> np.ndarray:
+    try:
+        array = np.asarray([float(v) for v in value], dtype=float)
+    except (TypeError, ValueError):
+        raise Incorrect(f"{case}, your function returned a {type(value).__name__}; expected a list of numbers") from None
+    if len(array) != length:
+        raise Incorrect(f"{case}, your function returned {len(array)} values; expected {length}")
+    return array
+
+
+def _grade_ramp(exp_ramp) -> None:
+    for start, end, n in ((1e-7, 10.0, 100), (1e-4, 1e-1, 4), (0.5, 2.0, 2), (1e-3, 1.0, 7)):
+        case = f"for start_lr={start:g}, end_lr={end:g}, num_iter={n}"
+        got = _as_list(call(exp_ramp, start, end, n, case=case), case, n)
+        expected = start * (end / start) ** (np.arange(n) / (n - 1))
+        if np.allclose(got, expected, rtol=1e-9):
+            continue
+        if not (np.isclose(got[0], start) and np.isclose(got[-1], end)):
+            raise Incorrect(f"{case}, your ramp runs from {got[0]:.3g} to {got[-1]:.3g}; it should start at "
+                            f"start_lr and end exactly at end_lr")
+        if np.allclose(got, np.linspace(start, end, n), rtol=1e-9):
+            raise Incorrect(f"{case}, your ramp is linear: equal steps in LR, not equal ratios")
+        ratios = got[1:] / got[:-1]
+        raise Incorrect(f"{case}, consecutive LRs of your ramp have ratios from {ratios.min():.4g} to "
+                        f"{ratios.max():.4g}; an exponential ramp multiplies by the same factor every step")
+
+
+def _grade_smoothing(smooth_losses) -> None:
+    cases = (([2.0, 2.0, 2.0, 2.0], 0.9), ([2.3, 2.1, 1.7, 1.9, 1.2], 0.98), ([1.0, 3.0, 2.0], 0.0),
+             ([0.5, 0.4, 0.6, 0.2, 0.3, 0.1], 0.5))
+    for losses, beta in cases:
+        case = f"for losses={losses} and beta={beta}"
+        got = _as_list(call(smooth_losses, list(losses), beta, case=case), case, len(losses))
+        average, expected = 0.0, []
+        for i, loss in enumerate(losses):
+            average = beta * average + (1 - beta) * loss
+            expected.append(average / (1 - beta ** (i + 1)))
+        if np.allclose(got, expected, rtol=1e-9):
+            continue
+        if beta and np.isclose(got[0], (1 - beta) * losses[0]):
+            raise Incorrect(f"{case}, your first smoothed value is {got[0]:.4g}: the moving average starts at 0 "
+                            "and is pulled towards it. That is what the bias correction is for")
+        first_wrong = int(np.argmax(~np.isclose(got, expected, rtol=1e-9)))
+        raise Incorrect(f"{case}, your smoothed value at index {first_wrong} is {got[first_wrong]:.4g}, "
+                        "which is not the bias-corrected moving average")
+
+
+def curve() -> RangeTest:
+    """The range-test curve of q3: a made-up but typical one (flat, a fall, a blow-up)."""
+    lrs = np.geomspace(1e-7, 10, 100)
+    log_lr = np.log10(lrs)
+    losses = 2.3 - 1.4 / (1 + np.exp(-(log_lr + 2.5) * 2.5)) + np.where(log_lr > -0.8, (log_lr + 0.8) ** 2 * 4, 0)
+    wiggle = 0.02 * np.sin(np.arange(100) * 1.7)
+    return RangeTest(start_lr=1e-7, end_lr=10.0, num_iter=100, mode="exp", lrs=list(lrs),
+                     losses=list(losses + wiggle), smoothed=list(losses))
+
+
+def _grade_pick(answer) -> None:
+    lr = as_number(answer, "my_lr")
+    test = curve()
+    if lr <= 0:
+        raise Incorrect(f"my_lr is {lr:g}; a learning rate must be > 0")
+    loss_at = float(np.interp(np.log(lr), np.log(test.lrs), test.smoothed))
+    if lr < test.steepest / 4:
+        raise Incorrect(f"at lr={lr:.2g} the loss on the curve is {loss_at:.2f}: it has barely started to fall, "
+                        "so training would be slow. Look further right")
+    if lr > min(test.lowest / 2, test.steepest * 10):
+        raise Incorrect(f"at lr={lr:.2g} the loss is already near or past its lowest point; a constant LR there "
+                        "sits on the edge of divergence. Look further left")
+
+
+q1 = Question(
+    "lesson03", "q1", "The exponential ramp", _grade_ramp,
+    hints=("Each step multiplies the LR by the same factor; after num_iter - 1 steps it must be at end_lr.",
+           "The factor is (end_lr / start_lr) ** (1 / (num_iter - 1)); step i is start_lr * factor ** i."),
+    solution="""
+def exp_ramp(start_lr, end_lr, num_iter):
+    return [start_lr * (end_lr / start_lr) ** (i / (num_iter - 1)) for i in range(num_iter)]
+""",
+    answer_name="exp_ramp",
+)
+
+q2 = Question(
+    "lesson03", "q2", "Bias-corrected smoothing", _grade_smoothing,
+    hints=("Keep a running average avg = beta * avg + (1 - beta) * loss, starting from avg = 0.",
+           "Starting from 0 drags the first values down; divide the average at step i (0-based) by 1 - beta ** (i + 1)."),
+    solution="""
+def smooth_losses(losses, beta):
+    average, smoothed = 0.0, []
+    for i, loss in enumerate(losses):
+        average = beta * average + (1 - beta) * loss
+        smoothed.append(average / (1 - beta ** (i + 1)))
+    return smoothed
+""",
+    answer_name="smooth_losses",
+)
+
+q3 = Question(
+    "lesson03", "q3", "Pick a LR from the curve", _grade_pick,
+    hints=("You want a LR where the loss is falling fast, not where it is flat or where it turns up.",
+           "The steepest part of the descent is a good choice; anything up to a few times larger but well "
+           "short of the minimum works too."),
+    solution="""
+my_lr = ex.curve().steepest
+""",
+    answer_name="my_lr",
+)
+
+QUESTIONS = (q1, q2, q3)
