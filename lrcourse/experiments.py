@@ -13,10 +13,11 @@ from typing import Callable, Sequence
 
 import torch
 
-from .callbacks import Callback
+from .callbacks import Callback, FitState
 from .data import TensorData
 from .device import seed_everything
 from .models import MLP, SmallCNN
+from .schedules import MomentumScheduler, to_lambda_lr
 from .train import History, fit
 
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
@@ -30,17 +31,31 @@ MODELS: dict[str, Callable[[], torch.nn.Module]] = {"mlp": MLP, "cnn": SmallCNN}
 
 @dataclass
 class Run:
-    """A finished run: its settings, its :class:`~lrcourse.train.History` and the trained model."""
+    """A finished run: its settings, its :class:`~lrcourse.train.History` and the trained model.
+
+    ``lr`` is the constant LR, or the first LR of ``schedule`` when there is one.
+    """
 
     lr: float
     optimizer: str
     batch_size: int
     history: History
     model: torch.nn.Module
+    schedule: Callable[[int], float] | None = None
 
     @property
     def label(self) -> str:
-        return f"{self.optimizer} lr={self.lr:g}"
+        return f"{self.optimizer} lr={self.lr:g}" if self.schedule is None else f"{self.optimizer} {self.schedule}"
+
+
+class MomentumStepper(Callback):
+    """Steps a :class:`lrcourse.schedules.MomentumScheduler` after every optimizer step of ``fit``."""
+
+    def __init__(self, scheduler):
+        self.scheduler = scheduler
+
+    def on_batch_end(self, state: FitState) -> None:
+        self.scheduler.step()
 
 
 def train_at_lr(
@@ -71,3 +86,34 @@ def train_at_lr(
     history = fit(net, train, OPTIMIZERS[optimizer](net.parameters(), lr=lr), epochs=epochs,
                   batch_size=batch_size, val=val, callbacks=callbacks, progress=progress, seed=seed)
     return Run(lr=float(lr), optimizer=optimizer, batch_size=batch_size, history=history, model=net)
+
+
+def train_with_schedule(
+    train: TensorData,
+    schedule: Callable[[int], float],
+    *,
+    val: TensorData | None = None,
+    optimizer: str = "momentum",
+    epochs: int = 1,
+    batch_size: int = 64,
+    model: Callable[[], torch.nn.Module] = MLP,
+    seed: int = 0,
+    cycle_momentum: bool = False,
+    callbacks: Sequence[Callback] = (),
+    progress: bool = False,
+) -> Run:
+    """Like :func:`train_at_lr`, with the LR of every step given by ``schedule`` (a
+    :mod:`lrcourse.schedules` schedule, or any ``step -> lr`` callable), applied through
+    ``LambdaLR``. ``cycle_momentum=True`` also follows ``schedule.momentum`` (1-cycle)."""
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}; got {optimizer!r}")
+    if cycle_momentum and not hasattr(schedule, "momentum"):
+        raise ValueError("cycle_momentum=True needs a schedule with a .momentum schedule, such as one_cycle(...)")
+    seed_everything(seed)
+    net = model().to(train.device)
+    opt = OPTIMIZERS[optimizer](net.parameters(), lr=schedule(0))
+    extra = [MomentumStepper(MomentumScheduler(opt, schedule.momentum))] if cycle_momentum else []
+    history = fit(net, train, opt, epochs=epochs, batch_size=batch_size, val=val,
+                  scheduler=to_lambda_lr(opt, schedule), callbacks=[*extra, *callbacks], progress=progress, seed=seed)
+    return Run(lr=float(schedule(0)), optimizer=optimizer, batch_size=batch_size, history=history, model=net,
+               schedule=schedule)

@@ -16,6 +16,7 @@ reads the loss each step on the CPU (free there) and every 32 steps on a GPU.
 from __future__ import annotations
 
 import math
+import warnings
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Sequence
@@ -288,3 +289,26 @@ def _check_optimizer_holds_model(model: torch.nn.Module, optimizer) -> None:
     if not optimized or any(id(p) not in model_params for p in optimized):
         raise ValueError("optimizer must optimize this model's parameters; it holds parameters that are not "
                          "the model's (was it built for another model, or before the model was replaced?)")
+
+
+def lrs_applied(make_scheduler: Callable, steps: int = 3, scheduler_first: bool = False) -> tuple[list[float], list[str]]:
+    """The LR each ``optimizer.step()`` applies over ``steps`` steps of a one-parameter SGD
+    (initial LR 1) whose scheduler is ``make_scheduler(optimizer)``, with ``scheduler.step()``
+    called after ``optimizer.step()`` (right) or before it (``scheduler_first``), and the
+    warnings PyTorch gives. Lessons use it to show what the wrong order changes."""
+    parameter = torch.nn.Parameter(torch.ones(1))
+    optimizer = torch.optim.SGD([parameter], lr=1.0)
+    scheduler = make_scheduler(optimizer)
+    used = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(steps):
+            optimizer.zero_grad()
+            (parameter ** 2).sum().backward()
+            if scheduler_first:
+                scheduler.step()
+            used.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            if not scheduler_first:
+                scheduler.step()
+    return used, [str(w.message) for w in caught]

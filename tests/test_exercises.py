@@ -9,9 +9,10 @@ import pytest
 import torch
 
 import lrcourse.exercises as exercises
-from lrcourse.exercises import core, lesson01, lesson02
+from lrcourse.exercises import core, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06
 
-ALL_QUESTIONS = [q for lesson in (lesson01, lesson02) for q in lesson.QUESTIONS]
+LESSON_MODULES = [importlib.import_module(f"lrcourse.exercises.{key}") for key in exercises.LESSONS]
+ALL_QUESTIONS = [q for lesson in LESSON_MODULES for q in lesson.QUESTIONS]
 
 
 @pytest.fixture(autouse=True)
@@ -215,3 +216,44 @@ def test_unwritable_progress_file_never_breaks_a_check(tmp_path, monkeypatch):
     with pytest.warns(UserWarning) as caught:
         assert lesson01.q2.check(0.04) is True
     assert any("could not save" in str(w.message) for w in caught)
+
+
+def linear_ramp(start_lr, end_lr, num_iter):
+    return list(np.linspace(start_lr, end_lr, num_iter))
+
+
+def ramp_one_short(start_lr, end_lr, num_iter):
+    return [start_lr * (end_lr / start_lr) ** (i / num_iter) for i in range(num_iter)]
+
+
+def smoothing_without_correction(losses, beta):
+    average, out = 0.0, []
+    for loss in losses:
+        average = beta * average + (1 - beta) * loss
+        out.append(average)
+    return out
+
+
+@pytest.mark.parametrize("question, answer, words", [
+    (lesson03.q1, linear_ramp, "your ramp is linear"),
+    (lesson03.q1, ramp_one_short, "it should start at start_lr and end exactly at end_lr"),
+    (lesson03.q1, lambda s, e, n: [s] * (n - 1), "returned 99 values; expected 100"),
+    (lesson03.q2, smoothing_without_correction, "That is what the bias correction is for"),
+    (lesson03.q2, lambda losses, beta: losses, "is not the bias-corrected moving average"),
+    (lesson03.q3, 1e-5, "it has barely started to fall"),
+    (lesson03.q3, 0.5, "already near or past its lowest point"),
+    (lesson04.q1, lambda t, b, s, g: b * g ** (t / s), "holds the LR constant between drops"),
+    (lesson04.q1, lambda t, b, s, g: b * g ** ((t + 1) // s), "for step=29"),
+    (lesson04.q2, 1e-3, "the paper's formula never uses it"),
+    (lesson04.q2, 512 ** -0.5, "only the d_model factor"),
+    (lesson05.q1, lambda t, lo, hi, s: lo + (hi - lo) * abs(np.sin(np.pi * t / (2 * s))), "for step 1 with"),
+    (lesson05.q1, lambda t, lo, hi, s: lo + (hi - lo) * abs(t / s % 2 - 1), "for step 0 with"),  # starts at the top
+    (lesson05.q2, (1e-6, 0.5), "past its lowest point"),
+    (lesson05.q2, (1e-7, 0.01), "the loss is still flat"),
+    (lesson05.q2, (0.01, 0.005), "expected 0 < base_lr < max_lr"),
+    (lesson06.q1, lambda t, m, T, p: m / 25 + (m - m / 25) * min(t / (p * T), 1), "for step 1 of 100"),
+    (lesson06.q2, 0.95, "where the LR is lowest"),
+])
+def test_later_lessons_wrong_answers(question, answer, words):
+    feedback = question.feedback(answer)
+    assert feedback.outcome == core.INCORRECT and words in feedback.message, feedback.message

@@ -1,7 +1,10 @@
 import pytest
 import torch
 
-from lrcourse.experiments import train_at_lr
+import lrcourse
+
+import lrcourse.schedules as S
+from lrcourse.experiments import train_at_lr, train_with_schedule
 from lrcourse.plots import plot_descent, plot_descent_loss, plot_parameter_histograms
 from lrcourse.surfaces import gradient_descent, quadratic, valley
 
@@ -35,3 +38,25 @@ def test_parameter_histograms_one_panel_per_tensor():
     models = {"a": torch.nn.Linear(3, 2), "b": torch.nn.Linear(3, 2)}
     axes = plot_parameter_histograms(models)
     assert [ax.get_title() for ax in axes] == ["weight", "bias"] and len(axes[0].patches) == 2
+
+
+def test_train_with_schedule_follows_lr_and_momentum(fmnist):
+    cycle = S.one_cycle(max_lr=0.1, total_steps=20)
+    seen = []
+
+    class Record(lrcourse.Callback):
+        def on_batch_end(self, state):
+            group = state.optimizer.param_groups[0]
+            seen.append((group["lr"], group["momentum"]))
+
+    run = train_with_schedule(fmnist.train[:640], cycle, epochs=2, batch_size=64, cycle_momentum=True,
+                              callbacks=[Record()])
+    assert run.history.lr == pytest.approx(S.sample(cycle, 20).tolist(), rel=1e-12)
+    # Callbacks see the settings for the next step: LR and momentum both moved on after each step.
+    assert [m for _, m in seen][:-1] == pytest.approx([cycle.momentum(t) for t in range(1, 20)], rel=1e-12)
+    assert run.schedule is cycle and "OneCycle" in run.label
+
+
+def test_train_with_schedule_rejects_momentum_without_a_momentum_schedule(fmnist):
+    with pytest.raises(ValueError, match="cycle_momentum=True needs"):
+        train_with_schedule(fmnist.train[:64], S.constant(base_lr=0.1), cycle_momentum=True)

@@ -150,3 +150,14 @@ def test_evaluate_reports_mean_loss_and_accuracy_and_restores_the_mode():
     assert metrics["accuracy"] == pytest.approx(0.7) and model.training
     expected = torch.nn.functional.cross_entropy(model(data.x), data.y).item()
     assert metrics["loss"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_lrs_applied_shows_the_scheduler_order_effect():
+    from lrcourse.train import lrs_applied
+
+    def halving(optimizer):
+        return torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.5)
+
+    assert lrs_applied(halving, steps=3) == ([1.0, 0.5, 0.25], [])
+    used, caught = lrs_applied(halving, steps=3, scheduler_first=True)
+    assert used == [0.5, 0.25, 0.125] and len(caught) == 1 and "before `optimizer.step()`" in caught[0]

@@ -56,6 +56,7 @@ from .decay import (
     polynomial,
     step_decay,
 )
+from .presets import PRESETS, Preset
 from .warmup import InverseSqrt, LinearWarmup, inverse_sqrt, linear_warmup
 
 __all__ = [
@@ -76,8 +77,10 @@ __all__ = [
     "MomentumScheduler",
     "MultiStep",
     "OneCycle",
+    "PRESETS",
     "Phase",
     "Polynomial",
+    "Preset",
     "Schedule",
     "StepDecay",
     "Triangular",

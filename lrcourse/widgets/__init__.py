@@ -1,0 +1,8 @@
+"""Interactive panels, each a thin view over library functions (see :mod:`lrcourse.widgets.panel`)."""
+
+from .panel import Panel, RunControl
+from .schedules import schedule_panel
+from .training import RangeTestComparison, descent_panel, range_test_panel, training_panel
+
+__all__ = ["Panel", "RangeTestComparison", "RunControl", "descent_panel", "range_test_panel", "schedule_panel",
+           "training_panel"]
