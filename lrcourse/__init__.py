@@ -4,6 +4,8 @@ from .callbacks import Callback, FitState
 from .data import FashionMNIST, TensorData, batches, load_fashion_mnist
 from .device import default_device, environment_report, seed_everything
 from .models import MLP, SmallCNN
+from .plateau import EarlyStopping, ReduceLROnPlateau
+from .snapshots import SnapshotEnsemble, SnapshotSaver
 from .train import History, evaluate, fit
 
 __version__ = "0.1.0"
@@ -18,11 +20,15 @@ def load_ipython_extension(ipython) -> None:
 
 __all__ = [
     "Callback",
+    "EarlyStopping",
     "FashionMNIST",
     "FitState",
     "History",
     "MLP",
+    "ReduceLROnPlateau",
     "SmallCNN",
+    "SnapshotEnsemble",
+    "SnapshotSaver",
     "TensorData",
     "batches",
     "default_device",

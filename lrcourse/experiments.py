@@ -18,6 +18,7 @@ from .data import TensorData
 from .device import seed_everything
 from .models import MLP, SmallCNN
 from .schedules import MomentumScheduler, to_lambda_lr
+from .snapshots import SnapshotEnsemble, SnapshotPlan, SnapshotSaver
 from .train import History, fit
 
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
@@ -117,3 +118,27 @@ def train_with_schedule(
                   scheduler=to_lambda_lr(opt, schedule), callbacks=[*extra, *callbacks], progress=progress, seed=seed)
     return Run(lr=float(schedule(0)), optimizer=optimizer, batch_size=batch_size, history=history, model=net,
                schedule=schedule)
+
+
+def train_snapshot_ensemble(
+    train: TensorData,
+    plan: SnapshotPlan,
+    *,
+    optimizer: str = "momentum",
+    batch_size: int = 64,
+    model: Callable[[], torch.nn.Module] = MLP,
+    seed: int = 0,
+    folder=None,
+    progress: bool = False,
+) -> tuple[Run, SnapshotEnsemble]:
+    """One SGDR run laid out by ``plan`` (:func:`lrcourse.snapshots.snapshot_plan`, whose
+    ``steps_per_epoch`` must match ``train`` and ``batch_size``), and the ensemble of its
+    snapshots (also saved to ``folder`` if given)."""
+    steps_per_epoch = -(-len(train) // batch_size)
+    if plan.steps_per_epoch != steps_per_epoch:
+        raise ValueError(f"plan.steps_per_epoch must match train and batch_size ({steps_per_epoch} steps per "
+                         f"epoch); got {plan.steps_per_epoch}")
+    saver = SnapshotSaver(plan.schedule, folder=folder)
+    run = train_with_schedule(train, plan.schedule, optimizer=optimizer, epochs=plan.total_steps // steps_per_epoch,
+                              batch_size=batch_size, model=model, seed=seed, callbacks=[saver], progress=progress)
+    return run, SnapshotEnsemble(saver.snapshots, model, device=train.device)

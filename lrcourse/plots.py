@@ -175,3 +175,33 @@ def plot_range_test(result, ax=None, label: str | None = None):
     ax.set(xlabel="learning rate", ylabel="loss")
     ax.legend(fontsize=7, loc="lower left")
     return ax
+
+
+def plot_timeline(history: History, reductions=(), stopped_epoch: int | None = None, best_epoch: int | None = None,
+                  ax=None, title: str | None = None):
+    """A run under ReduceLROnPlateau and EarlyStopping, epoch by epoch: the validation loss
+    (left axis), the LR each epoch trained with (right axis, log scale), each LR reduction
+    (dotted line, ``(epoch, old, new)`` as the callback records them), the best epoch (star)
+    and the epoch training stopped at (cross). Returns the loss axes."""
+    if not history.val_loss:
+        raise ValueError("history has no val_loss: plot_timeline needs a run trained with val=")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3))
+    epochs = np.arange(1, history.epochs + 1)
+    ax.plot(epochs, history.val_loss, marker=".", color="C0", label="val loss")
+    twin = ax.twinx()
+    twin.step(epochs, [history.lr[e * history.steps_per_epoch] for e in range(history.epochs)], where="mid",
+              color="C1", alpha=0.8)
+    twin.set_yscale("log")
+    twin.set_ylabel("LR", color="C1")
+    for number, (epoch, _, _) in enumerate(reductions):
+        ax.axvline(epoch + 0.5, color="C1", linestyle=":", linewidth=1, label="LR reduced" if number == 0 else None)
+    if best_epoch is not None:
+        ax.plot([best_epoch], [history.val_loss[best_epoch - 1]], "*", color="C2", markersize=12, label="best")
+    if stopped_epoch is not None:
+        ax.plot([stopped_epoch], [history.val_loss[stopped_epoch - 1]], "X", color="C3", markersize=9,
+                label=f"stopped at {stopped_epoch}")
+    ax.set(xlabel="epoch", ylabel="validation loss", title=title)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize=7, loc="upper right")
+    return ax

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import lrcourse.exercises as exercises
-from lrcourse.exercises import core, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06
+from lrcourse.exercises import core, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07, lesson08
 
 LESSON_MODULES = [importlib.import_module(f"lrcourse.exercises.{key}") for key in exercises.LESSONS]
 ALL_QUESTIONS = [q for lesson in LESSON_MODULES for q in lesson.QUESTIONS]
@@ -234,6 +234,27 @@ def smoothing_without_correction(losses, beta):
     return out
 
 
+def reductions_at_patience(losses, patience, threshold):
+    best, bad, epochs = float("inf"), 0, []
+    for epoch, loss in enumerate(losses, start=1):
+        best, bad = (loss, 0) if loss < best * (1 - threshold) else (best, bad + 1)
+        if bad >= patience:
+            epochs.append(epoch)
+            bad = 0
+    return epochs
+
+
+def reductions_against_previous_epoch(losses, patience, threshold):
+    previous, bad, epochs = float("inf"), 0, []
+    for epoch, loss in enumerate(losses, start=1):
+        bad = 0 if loss < previous * (1 - threshold) else bad + 1
+        previous = loss
+        if bad > patience:
+            epochs.append(epoch)
+            bad = 0
+    return epochs
+
+
 @pytest.mark.parametrize("question, answer, words", [
     (lesson03.q1, linear_ramp, "your ramp is linear"),
     (lesson03.q1, ramp_one_short, "it should start at start_lr and end exactly at end_lr"),
@@ -253,6 +274,18 @@ def smoothing_without_correction(losses, beta):
     (lesson05.q2, (0.01, 0.005), "expected 0 < base_lr < max_lr"),
     (lesson06.q1, lambda t, m, T, p: m / 25 + (m - m / 25) * min(t / (p * T), 1), "for step 1 of 100"),
     (lesson06.q2, 0.95, "where the LR is lowest"),
+    (lesson07.q1, lambda T_0, T_mult, n: [end + 1 for end in lesson07.cycle_ends(T_0, T_mult, n)], "first steps of the new"),
+    (lesson07.q1, lambda T_0, T_mult, n: list(range(T_0 - 1, n, T_0)), "for T_0=3, T_mult=2"),
+    (lesson07.q2, lambda p: p.argmax(2).mode(0).values, "members give [0.55, 0.45], [0.55, 0.45], [0.05, 0.95]"),
+    (lesson07.q2, lambda p: p.log().mean(0).argmax(1), "members give [0.99, 0.01]"),
+    (lesson07.q2, lambda p: p.mean(1).argmax(1), "Which dimension holds the members?"),
+    (lesson08.q1, reductions_at_patience, "when that count reaches patience, or when it goes past it?"),
+    (lesson08.q1, reductions_against_previous_epoch, "reduces the LR at epoch 4 and you do not"),
+    (lesson08.q2, 9, "at epoch 9 EarlyStopping is still waiting"),
+    (lesson08.q2, 11, "already stopped before epoch 11"),
+    (lesson08.q3, lambda budget, k: (2, 3), "the LR is reduced 0 time(s)"),
+    (lesson08.q3, lambda budget, k: (budget // (k + 1) - 1, (k + 1) * (budget // (k + 1)) - 1), "had 2 epoch(s)"),
+    (lesson08.q3, lambda budget, k: (0, k + 1), "a plateau patience of 1 would fit"),
 ])
 def test_later_lessons_wrong_answers(question, answer, words):
     feedback = question.feedback(answer)

@@ -5,7 +5,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from lrcourse.plots import plot_loss, plot_metrics, show_images  # noqa: E402
+from lrcourse.plots import plot_loss, plot_metrics, plot_timeline, show_images  # noqa: E402
 from lrcourse.train import History  # noqa: E402
 
 
@@ -41,3 +41,16 @@ def test_show_images_titles_each_image_with_its_class(fmnist):
     with pytest.raises(ValueError, match="n must"):
         show_images(fmnist.test, fmnist.classes, n=0)
     plt.close("all")
+
+
+def test_plot_timeline_marks_reductions_best_and_stop():
+    history = History(steps_per_epoch=2, lr=[0.1, 0.1, 0.1, 0.1, 0.01, 0.01], loss=[1.0] * 6,
+                      train_loss=[1.0] * 3, train_accuracy=[0.5] * 3, val_loss=[0.9, 0.8, 0.85],
+                      val_accuracy=[0.5] * 3)
+    ax = plot_timeline(history, reductions=[(2, 0.1, 0.01)], stopped_epoch=3, best_epoch=2)
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert labels == ["val loss", "LR reduced", "best", "stopped at 3"]
+    lr_axis = [other for other in ax.figure.axes if other is not ax][0]
+    assert list(lr_axis.lines[0].get_ydata()) == [0.1, 0.1, 0.01]
+    with pytest.raises(ValueError, match="no val_loss"):
+        plot_timeline(History(steps_per_epoch=1))

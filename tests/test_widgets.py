@@ -4,7 +4,7 @@ import ipywidgets as widgets
 import pytest
 
 from lrcourse.surfaces import Descent
-from lrcourse.widgets import Panel, descent_panel, training_panel
+from lrcourse.widgets import Panel, descent_panel, snapshot_panel, training_panel
 
 
 def shown_png(panel):
@@ -92,3 +92,16 @@ def test_range_test_panel_stop(fmnist):
     panel.stop_button.click()
     panel.wait(60)
     assert panel.result.test.stop_reason == "stopped" and panel.result.test.steps < 500
+
+
+def test_snapshot_panel_follows_the_sliders():
+    panel = snapshot_panel(T_0=2, T_mult=1, M=4)
+    assert panel.result.epochs == 8 and len(panel.result.snapshot_steps) == 4
+    panel.controls["T_mult"].value = 2
+    assert panel.result.epochs == 2 + 4 + 8 + 16
+    captions = [o["data"].get("text/markdown", "") for o in panel.output.outputs if "data" in o]
+    assert any("4 snapshots in 30 epochs, taken at the end of epochs 2, 6, 14, 30" in text for text in captions)
+    markers = [line for line in panel.figure.axes[0].lines if line.get_marker() == "o"]
+    assert len(markers[0].get_xdata()) == 4
+    with pytest.raises(ValueError, match="M must be an int >= 1"):
+        snapshot_panel(M=0)

@@ -148,6 +148,14 @@ def as_number(answer: Any, what: str = "your answer") -> float:
     return value
 
 
+def as_int_list(answer: Any, what: str, case: str) -> list[int]:
+    """``answer`` as a list of ints, or :class:`Incorrect` saying that ``case`` expected a list of ``what``."""
+    try:
+        return [int(value) for value in answer]
+    except (TypeError, ValueError):
+        raise Incorrect(f"{case}, expected a list of {what}; got {_describe_type(answer)}") from None
+
+
 def _is_scalar_tensor(value: Any) -> bool:
     return hasattr(value, "ndim") and getattr(value, "ndim") == 0 and hasattr(value, "item")
 

@@ -2,7 +2,8 @@
 
 from .panel import Panel, RunControl
 from .schedules import schedule_panel
+from .snapshots import snapshot_panel
 from .training import RangeTestComparison, descent_panel, range_test_panel, training_panel
 
 __all__ = ["Panel", "RangeTestComparison", "RunControl", "descent_panel", "range_test_panel", "schedule_panel",
-           "training_panel"]
+           "snapshot_panel", "training_panel"]

@@ -1,0 +1,179 @@
+"""Callbacks that watch a per-epoch metric: reduce the LR on a plateau, or stop training.
+
+Both read the metric from the :class:`~lrcourse.train.History` that ``fit`` fills, one
+value per epoch (``val_loss`` by default), so they can be tested on scripted histories.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+
+import torch
+
+from .callbacks import Callback, FitState
+from .train import History
+
+#: The per-epoch metrics a History records.
+MONITORS = ("val_loss", "val_accuracy", "train_loss", "train_accuracy")
+MODES = ("min", "max")
+
+
+def _check_monitor(monitor: str, mode: str) -> None:
+    if monitor not in MONITORS:
+        raise ValueError(f"monitor must be one of the metrics History records, {MONITORS}; got {monitor!r}")
+    if mode not in MODES:
+        raise ValueError(f"mode must be 'min' or 'max'; got {mode!r}")
+
+
+def _check_count(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be an int >= 0; got {value!r}")
+
+
+def _latest(state: FitState, monitor: str) -> float:
+    values = getattr(state.history, monitor)
+    if not values:
+        raise ValueError(f"monitor {monitor!r} has no values: pass val= to fit to monitor a validation metric, "
+                         f"or monitor one of 'train_loss', 'train_accuracy'")
+    return values[-1]
+
+
+class ReduceLROnPlateau(Callback):
+    """PyTorch's ``ReduceLROnPlateau``, stepped once per epoch with ``monitor`` from the History.
+
+    The parameters are PyTorch's (``mode``, ``factor``, ``patience``, ``threshold``,
+    ``threshold_mode``, ``cooldown``, ``min_lr``, ``eps``). ``reductions`` records each
+    reduction as ``(epoch, old_lr, new_lr)`` (epochs counted from 1, LRs of the first param group).
+    """
+
+    def __init__(self, monitor: str = "val_loss", mode: str = "min", factor: float = 0.1, patience: int = 10,
+                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0, min_lr: float = 0.0,
+                 eps: float = 1e-8):
+        _check_monitor(monitor, mode)
+        if not (isinstance(factor, (int, float)) and 0 < factor < 1):
+            raise ValueError(f"factor must be in (0, 1); got {factor!r}")
+        _check_count("patience", patience)
+        _check_count("cooldown", cooldown)
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"threshold_mode must be 'rel' or 'abs'; got {threshold_mode!r}")
+        if not (isinstance(min_lr, (int, float)) and min_lr >= 0):
+            raise ValueError(f"min_lr must be a number >= 0; got {min_lr!r}")
+        self.monitor = monitor
+        self.options = dict(mode=mode, factor=factor, patience=patience, threshold=threshold,
+                            threshold_mode=threshold_mode, cooldown=cooldown, min_lr=min_lr, eps=eps)
+        self.reductions: list[tuple[int, float, float]] = []
+        self.scheduler: torch.optim.lr_scheduler.ReduceLROnPlateau | None = None
+
+    def on_train_begin(self, state: FitState) -> None:
+        self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(state.optimizer, **self.options)
+        self.reductions = []
+
+    def on_epoch_end(self, state: FitState) -> None:
+        before = state.optimizer.param_groups[0]["lr"]
+        self.scheduler.step(_latest(state, self.monitor))
+        after = state.optimizer.param_groups[0]["lr"]
+        if after < before:
+            self.reductions.append((state.epoch + 1, before, after))
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved for ``patience`` epochs (Keras's feature set).
+
+    An epoch improves on the best so far when the metric beats it by more than
+    ``min_delta``. With ``baseline``, an improvement resets the patience only if it also
+    beats the baseline. Epochs before ``start_from_epoch`` are ignored (a warm-up). With
+    ``restore_best_weights``, the model ends with the weights of its best epoch. After the
+    run, ``best``, ``best_epoch``, ``stopped_epoch`` (epochs counted from 1) and ``reason`` say
+    what happened.
+    """
+
+    def __init__(self, monitor: str = "val_loss", mode: str = "min", patience: int = 5, min_delta: float = 0.0,
+                 restore_best_weights: bool = False, baseline: float | None = None, start_from_epoch: int = 0):
+        _check_monitor(monitor, mode)
+        _check_count("patience", patience)
+        _check_count("start_from_epoch", start_from_epoch)
+        if not (isinstance(min_delta, (int, float)) and min_delta >= 0):
+            raise ValueError(f"min_delta must be a number >= 0; got {min_delta!r}")
+        self.monitor, self.mode, self.patience, self.min_delta = monitor, mode, patience, float(min_delta)
+        self.restore_best_weights, self.baseline, self.start_from_epoch = restore_best_weights, baseline, start_from_epoch
+        self._reset()
+
+    def _reset(self) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch: int | None = None
+        self.stopped_epoch: int | None = None
+        self.reason: str | None = None
+        self.wait = 0
+        self._best_weights = None
+
+    def _better(self, value: float, reference: float) -> bool:
+        return value < reference - self.min_delta if self.mode == "min" else value > reference + self.min_delta
+
+    def on_train_begin(self, state: FitState) -> None:
+        self._reset()
+
+    def on_epoch_end(self, state: FitState) -> None:
+        epoch = state.epoch
+        if epoch < self.start_from_epoch:
+            return
+        current = _latest(state, self.monitor)
+        self.wait += 1
+        if self._better(current, self.best):
+            self.best, self.best_epoch = current, epoch + 1
+            if self.restore_best_weights:
+                self._best_weights = copy.deepcopy(state.model.state_dict())
+            if self.baseline is None or self._better(current, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch + 1
+            self.reason = (f"early stopping: {self.monitor} did not improve by more than {self.min_delta:g} for "
+                           f"{self.wait} epochs (best {self.best:.4g} at epoch {self.best_epoch})")
+            state.stop(self.reason)
+
+    def on_train_end(self, state: FitState) -> None:
+        if self.restore_best_weights and self._best_weights is not None:
+            state.model.load_state_dict(self._best_weights)
+
+
+@dataclass
+class Replay:
+    """What callbacks decided on a scripted metric history: the LR after each epoch seen
+    (``lrs[i]`` is the LR epoch ``i + 2`` would use), and when and why training stopped."""
+
+    values: list[float]
+    lrs: list[float]
+    stopped_epoch: int | None
+    reason: str | None
+
+
+def replay(callbacks, values, monitor: str = "val_loss", lr: float = 0.1) -> Replay:
+    """Feed ``values`` to ``callbacks`` one epoch at a time, as :func:`~lrcourse.fit` would,
+    without training: what would ReduceLROnPlateau and EarlyStopping do on this history?
+
+    A tiny model and an SGD optimizer at ``lr`` stand in for the real ones; ``monitor``
+    names the History list the values go to.
+    """
+    if monitor not in MONITORS:
+        raise ValueError(f"monitor must be one of the metrics History records, {MONITORS}; got {monitor!r}")
+    values = [float(value) for value in values]
+    model = torch.nn.Linear(1, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    state = FitState(model=model, optimizer=optimizer, history=History(steps_per_epoch=1), epochs=len(values))
+    for callback in callbacks:
+        callback.on_train_begin(state)
+    lrs, stopped = [], None
+    for epoch, value in enumerate(values):
+        state.epoch = state.step = epoch
+        getattr(state.history, monitor).append(value)
+        for callback in callbacks:
+            callback.on_epoch_end(state)
+        lrs.append(optimizer.param_groups[0]["lr"])
+        if state.stop_training:
+            stopped = epoch + 1
+            break
+    for callback in callbacks:
+        callback.on_train_end(state)
+    return Replay(values=values[: len(lrs)], lrs=lrs, stopped_epoch=stopped, reason=state.stop_reason)
