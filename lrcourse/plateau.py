@@ -60,6 +60,9 @@ class ReduceLROnPlateau(Callback):
             raise ValueError(f"threshold_mode must be 'rel' or 'abs'; got {threshold_mode!r}")
         if not (isinstance(min_lr, (int, float)) and min_lr >= 0):
             raise ValueError(f"min_lr must be a number >= 0; got {min_lr!r}")
+        for name, value in (("threshold", threshold), ("eps", eps)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"{name} must be a number >= 0; got {value!r}")
         self.monitor = monitor
         self.options = dict(mode=mode, factor=factor, patience=patience, threshold=threshold,
                             threshold_mode=threshold_mode, cooldown=cooldown, min_lr=min_lr, eps=eps)
@@ -96,6 +99,8 @@ class EarlyStopping(Callback):
         _check_count("start_from_epoch", start_from_epoch)
         if not (isinstance(min_delta, (int, float)) and min_delta >= 0):
             raise ValueError(f"min_delta must be a number >= 0; got {min_delta!r}")
+        if baseline is not None and (isinstance(baseline, bool) or not isinstance(baseline, (int, float))):
+            raise ValueError(f"baseline must be None or a number; got {baseline!r}")
         self.monitor, self.mode, self.patience, self.min_delta = monitor, mode, patience, float(min_delta)
         self.restore_best_weights, self.baseline, self.start_from_epoch = restore_best_weights, baseline, start_from_epoch
         self._reset()

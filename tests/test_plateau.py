@@ -98,6 +98,11 @@ def test_missing_validation_metric_names_the_fix():
     (lambda: ReduceLROnPlateau(factor=1.0), "factor must be in"),
     (lambda: ReduceLROnPlateau(factor=0.0), "factor must be in"),
     (lambda: ReduceLROnPlateau(patience=-2), "patience must be"),
+    (lambda: ReduceLROnPlateau(threshold=-1e-4), "threshold must be a number >= 0"),
+    (lambda: ReduceLROnPlateau(min_lr=-1), "min_lr must be"),
+    (lambda: ReduceLROnPlateau(threshold_mode="relative"), "threshold_mode must be 'rel' or 'abs'"),
+    (lambda: EarlyStopping(baseline="0.5"), "baseline must be None or a number"),
+    (lambda: EarlyStopping(start_from_epoch=-1), "start_from_epoch must be"),
     (lambda: ReduceLROnPlateau(monitor="loss"), "'val_loss', 'val_accuracy', 'train_loss', 'train_accuracy'"),
 ])
 def test_bad_arguments(make, match):
