@@ -7,6 +7,7 @@ runs differ only in what is being compared), an optimizer at ``lr``, and calls
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import partial
 from typing import Callable, Sequence
@@ -15,6 +16,7 @@ import torch
 
 from .callbacks import Callback, FitState
 from .data import TensorData
+from .data import batches as batches_of
 from .device import seed_everything
 from .models import MLP, SmallCNN
 from .schedules import MomentumScheduler, to_lambda_lr
@@ -24,6 +26,8 @@ from .train import History, fit
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "sgd": torch.optim.SGD,
     "momentum": partial(torch.optim.SGD, momentum=0.9),
+    "adagrad": torch.optim.Adagrad,
+    "rmsprop": torch.optim.RMSprop,
     "adam": torch.optim.Adam,
     "adamw": torch.optim.AdamW,
 }
@@ -142,3 +146,69 @@ def train_snapshot_ensemble(
     run = train_with_schedule(train, plan.schedule, optimizer=optimizer, epochs=plan.total_steps // steps_per_epoch,
                               batch_size=batch_size, model=model, seed=seed, callbacks=[saver], progress=progress)
     return run, SnapshotEnsemble(saver.snapshots, model, device=train.device)
+
+
+@dataclass(frozen=True)
+class LRBand:
+    """Where a sweep over LRs did well: the best LR, and the lowest and highest LR whose
+    accuracy came within ``tolerance`` of the best. ``center`` (their geometric mean) is a
+    steadier estimate of the best LR than the single best point, which noise can move."""
+
+    best: float
+    low: float
+    high: float
+    tolerance: float
+
+    @property
+    def center(self) -> float:
+        return (self.low * self.high) ** 0.5
+
+    @property
+    def decades(self) -> float:
+        """The band's width in powers of ten."""
+        return math.log10(self.high / self.low)
+
+
+def good_lr_band(lrs: Sequence[float], accuracies: Sequence[float], tolerance: float = 0.01) -> LRBand:
+    """The :class:`LRBand` of a sweep: ``accuracies[i]`` was reached at ``lrs[i]``."""
+    if len(lrs) != len(accuracies) or not len(lrs):
+        raise ValueError(f"lrs and accuracies must be non-empty and of the same length; got {len(lrs)} and "
+                         f"{len(accuracies)}")
+    if not tolerance >= 0:
+        raise ValueError(f"tolerance must be >= 0; got {tolerance!r}")
+    best = max(range(len(lrs)), key=lambda i: accuracies[i])
+    good = [float(lr) for lr, accuracy in zip(lrs, accuracies) if accuracy >= accuracies[best] - tolerance]
+    return LRBand(best=float(lrs[best]), low=min(good), high=max(good), tolerance=float(tolerance))
+
+
+def gradient_noise(model: torch.nn.Module, data: TensorData, batch_size: int, batches: int = 20,
+                   loss_fn: Callable | None = None, seed: int = 0) -> float:
+    """How noisy a mini-batch gradient is: the mean squared distance between the gradient of
+    ``batches`` random batches of ``batch_size`` examples of ``data`` and the gradient on all
+    of ``data``. For batches drawn without replacement it is
+    :math:`\\frac{\\sigma^2}{B} \\frac{N - B}{N - 1}`: about 1/B. The model's ``.grad`` and buffers are left
+    as they were."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= len(data):
+        raise ValueError(f"batch_size must be an int from 1 to len(data)={len(data)}; got {batch_size!r}")
+    loss_fn = loss_fn or torch.nn.functional.cross_entropy
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    saved = [p.grad for p in parameters]
+    buffers = [(b, b.clone()) for b in model.buffers()]  # BatchNorm's running stats move in train mode
+
+    def gradient(x, y) -> torch.Tensor:
+        return torch.cat([g.flatten() for g in torch.autograd.grad(loss_fn(model(x), y), parameters)])
+
+    try:
+        full = sum(gradient(x, y) * len(y) for x, y in batches_of(data, 1000)) / len(data)
+        generator = torch.Generator().manual_seed(seed)
+        total = 0.0
+        for _ in range(batches):
+            index = torch.randperm(len(data), generator=generator)[:batch_size].to(data.x.device)
+            total += float((gradient(data.x[index], data.y[index]) - full).pow(2).sum())
+    finally:
+        for p, g in zip(parameters, saved):
+            p.grad = g
+        with torch.no_grad():
+            for buffer, copy in buffers:
+                buffer.copy_(copy)
+    return total / batches

@@ -205,3 +205,17 @@ def plot_timeline(history: History, reductions=(), stopped_epoch: int | None = N
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=7, loc="upper right")
     return ax
+
+
+def plot_effective_lrs(monitors: dict, ax=None):
+    """Effective LR per step, one line per :class:`~lrcourse.adaptive.EffectiveLRMonitor`
+    (the median weight's), with the band from the 10% to the 90% quantile; log scale."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    for name, monitor in monitors.items():
+        low, median, high = np.asarray(monitor.quantiles, dtype=float).T
+        line = ax.plot(monitor.steps, median, label=name)[0]
+        ax.fill_between(monitor.steps, low, high, color=line.get_color(), alpha=0.15, linewidth=0)
+    ax.set(xlabel="step", ylabel="effective LR of a weight", yscale="log")
+    ax.legend()
+    return ax

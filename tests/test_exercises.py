@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import lrcourse.exercises as exercises
-from lrcourse.exercises import core, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07, lesson08
+from lrcourse.exercises import core, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07, lesson08, lesson09, lesson10
 
 LESSON_MODULES = [importlib.import_module(f"lrcourse.exercises.{key}") for key in exercises.LESSONS]
 ALL_QUESTIONS = [q for lesson in LESSON_MODULES for q in lesson.QUESTIONS]
@@ -234,6 +234,12 @@ def smoothing_without_correction(losses, beta):
     return out
 
 
+def adam_without_bias_correction(param, grad, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    return param - lr * m / (v.sqrt() + eps), m, v
+
+
 def reductions_at_patience(losses, patience, threshold):
     best, bad, epochs = float("inf"), 0, []
     for epoch, loss in enumerate(losses, start=1):
@@ -286,6 +292,16 @@ def reductions_against_previous_epoch(losses, patience, threshold):
     (lesson08.q3, lambda budget, k: (2, 3), "the LR is reduced 0 time(s)"),
     (lesson08.q3, lambda budget, k: (budget // (k + 1) - 1, (k + 1) * (budget // (k + 1)) - 1), "had 2 epoch(s)"),
     (lesson08.q3, lambda budget, k: (0, k + 1), "a plateau patience of 1 would fit"),
+    (lesson09.q1, adam_without_bias_correction, "your step is 3.16 times the size of Adam's"),
+    (lesson09.q1, lambda p, g, m, v, t, lr, b1, b2, eps: (p, b2 * m + (1 - b2) * g, v), "your m is off"),
+    (lesson09.q2, lambda grads, lr, eps: lr / ((sum(g * g for g in grads) / len(grads)) ** 0.5 + eps), "as RMSprop"),
+    (lesson09.q2, lambda grads, lr, eps: lr / (sum(g * g for g in grads) + eps), "for gradients [0.5]"),
+    (lesson09.q3, 100, "growth of the accumulated sum"),
+    (lesson10.q1, lambda lr, b0, b, rule: lr * b0 / b, "it moves the wrong way"),
+    (lesson10.q1, lambda lr, b0, b, rule: lr * b / b0, "for base_lr=0.001 at base_batch=32"),
+    (lesson10.q2, 0.1 * (8192 / 256) ** 0.5, "the square-root rule"),
+    (lesson10.q3, 57, "drops the last, smaller batch"),
+    (lesson10.q3, 20, "the steps of one epoch"),
 ])
 def test_later_lessons_wrong_answers(question, answer, words):
     feedback = question.feedback(answer)

@@ -4,7 +4,7 @@ import torch
 import lrcourse
 
 import lrcourse.schedules as S
-from lrcourse.experiments import train_at_lr, train_with_schedule
+from lrcourse.experiments import good_lr_band, gradient_noise, train_at_lr, train_with_schedule
 from lrcourse.plots import plot_descent, plot_descent_loss, plot_parameter_histograms
 from lrcourse.surfaces import gradient_descent, quadratic, valley
 
@@ -60,3 +60,32 @@ def test_train_with_schedule_follows_lr_and_momentum(fmnist):
 def test_train_with_schedule_rejects_momentum_without_a_momentum_schedule(fmnist):
     with pytest.raises(ValueError, match="cycle_momentum=True needs"):
         train_with_schedule(fmnist.train[:64], S.constant(base_lr=0.1), cycle_momentum=True)
+
+
+def test_good_lr_band():
+    band = good_lr_band([1e-3, 1e-2, 1e-1, 1.0], [0.70, 0.845, 0.85, 0.10], tolerance=0.01)
+    assert (band.best, band.low, band.high) == (0.1, 0.01, 0.1)
+    assert band.center == pytest.approx(10 ** -1.5) and band.decades == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="same length"):
+        good_lr_band([0.1], [0.5, 0.6])
+    with pytest.raises(ValueError, match="tolerance must be >= 0"):
+        good_lr_band([0.1], [0.5], tolerance=-1)
+
+
+def test_gradient_noise_falls_as_one_over_batch_size(fmnist):
+    lrcourse.seed_everything(0)
+    model = lrcourse.MLP(hidden=32)
+    data = fmnist.val[:2000]
+    small, large = (gradient_noise(model, data, size, batches=60) for size in (16, 256))
+    expected = (256 / 16) * (2000 - 16) / (2000 - 256)  # sigma^2 / B, times the finite-population factor
+    assert 0.7 * expected < small / large < 1.3 * expected
+    assert all(p.grad is None for p in model.parameters())
+    with pytest.raises(ValueError, match="batch_size must be an int from 1 to len"):
+        gradient_noise(model, data, 0)
+
+
+def test_gradient_noise_leaves_batchnorm_buffers_alone(fmnist):
+    model = lrcourse.SmallCNN()
+    before = {name: b.clone() for name, b in model.named_buffers()}
+    gradient_noise(model, fmnist.val[:200], 50, batches=2)
+    assert all(torch.equal(b, before[name]) for name, b in model.named_buffers())

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from .core import Feedback, Question, load_progress, progress_path
 
 #: Lesson modules in course order.
-LESSONS = ("lesson01", "lesson02", "lesson03", "lesson04", "lesson05", "lesson06", "lesson07", "lesson08")
+LESSONS = ("lesson01", "lesson02", "lesson03", "lesson04", "lesson05", "lesson06", "lesson07", "lesson08",
+           "lesson09", "lesson10")
 
 
 @dataclass(frozen=True)

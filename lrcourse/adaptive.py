@@ -1,0 +1,106 @@
+"""What adaptive optimizers adapt: the step size each single weight actually gets.
+
+SGD moves every weight by ``lr`` times its gradient. AdaGrad, RMSprop and Adam divide by
+a running measure of each weight's own gradient size, so every weight gets its own
+*effective* learning rate; :func:`effective_lrs` reads it from the optimizer's state:
+
+* AdaGrad: :math:`\\eta / (\\sqrt{\\sum_{s \\le t} g_s^2} + \\epsilon)` (with ``lr_decay``,
+  :math:`\\eta` is divided by :math:`1 + (t - 1) \\cdot lr\\_decay`), times the gradient;
+* RMSprop: :math:`\\eta / (\\sqrt{v_t} + \\epsilon)`, :math:`v_t = \\alpha v_{t-1} + (1 - \\alpha) g_t^2`,
+  times the gradient;
+* Adam, AdamW: :math:`\\frac{\\eta}{1 - \\beta_1^t} / (\\sqrt{v_t / (1 - \\beta_2^t)} + \\epsilon)`, times the
+  momentum :math:`m_t` (so the step is :math:`\\eta \\hat m_t / (\\sqrt{\\hat v_t} + \\epsilon)`);
+* SGD: :math:`\\eta` for every weight.
+
+That is the factor PyTorch applied in the last step; with weight decay, AdamW's decay and
+the other optimizers' L2 term come on top.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .callbacks import Callback, FitState
+
+#: Quantiles the monitor records, over all weights of the model.
+QUANTILES = (0.1, 0.5, 0.9)
+_MAX_SAMPLE = 1 << 22  # torch.quantile's input limit is 2**24 elements; a strided sample is plenty
+
+
+def _group_of(optimizer: torch.optim.Optimizer) -> dict[int, dict]:
+    return {id(p): group for group in optimizer.param_groups for p in group["params"]}
+
+
+def _check_supported(optimizer: torch.optim.Optimizer) -> None:
+    if not isinstance(optimizer, (torch.optim.SGD, torch.optim.Adagrad, torch.optim.RMSprop, torch.optim.Adam)):
+        raise ValueError(f"optimizer must be SGD, Adagrad, RMSprop, Adam or AdamW; got {type(optimizer).__name__}")
+    for group in optimizer.param_groups:
+        for option in ("amsgrad", "centered"):
+            if group.get(option):
+                raise ValueError(f"{option}=True is not supported: its effective LR has another formula")
+        if isinstance(optimizer, torch.optim.RMSprop) and group["momentum"]:
+            raise ValueError("RMSprop with momentum is not supported: its steps mix the LR into the momentum buffer")
+
+
+def _effective(optimizer: torch.optim.Optimizer, group: dict, state: dict, parameter: torch.Tensor) -> torch.Tensor:
+    lr = group["lr"]
+    if isinstance(optimizer, torch.optim.Adagrad):
+        step = float(state["step"])
+        return lr / (1 + (step - 1) * group["lr_decay"]) / (state["sum"].sqrt() + group["eps"])
+    if isinstance(optimizer, torch.optim.RMSprop):
+        return lr / (state["square_avg"].sqrt() + group["eps"])
+    if isinstance(optimizer, torch.optim.Adam):  # AdamW is a subclass
+        step = float(state["step"])
+        beta1, beta2 = group["betas"]
+        correction2 = math.sqrt(1 - beta2 ** step)
+        return lr / (1 - beta1 ** step) / (state["exp_avg_sq"].sqrt() / correction2 + group["eps"])
+    return torch.full_like(parameter, lr)
+
+
+@torch.no_grad()
+def effective_lrs(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
+    """Each parameter's effective LR (same shape as the parameter), by the parameter's name
+    in ``model``, as applied in the optimizer's last step (see the module docstring)."""
+    _check_supported(optimizer)
+    groups = _group_of(optimizer)
+    result = {}
+    for name, parameter in model.named_parameters():
+        group = groups.get(id(parameter))
+        if group is None:
+            continue
+        state = optimizer.state.get(parameter, {})
+        if not isinstance(optimizer, torch.optim.SGD) and "step" not in state:
+            raise ValueError(f"parameter {name!r} has no optimizer state yet: take at least one optimizer step first")
+        result[name] = _effective(optimizer, group, state, parameter)
+    return result
+
+
+def lr_quantiles(lrs: dict[str, torch.Tensor], quantiles=QUANTILES) -> tuple[float, ...]:
+    """Quantiles of the effective LRs of all weights together."""
+    values = torch.cat([lr.flatten().float() for lr in lrs.values()])
+    if values.numel() > _MAX_SAMPLE:
+        values = values[:: -(-values.numel() // _MAX_SAMPLE)]
+    return tuple(torch.quantile(values, torch.tensor(quantiles, device=values.device)).tolist())
+
+
+class EffectiveLRMonitor(Callback):
+    """Records the 10%, 50% and 90% quantiles of the weights' effective LRs every ``every`` steps
+    of :func:`lrcourse.fit`: ``steps`` and ``quantiles`` (one tuple per record)."""
+
+    def __init__(self, every: int = 25):
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be an int >= 1; got {every!r}")
+        self.every = every
+        self.steps: list[int] = []
+        self.quantiles: list[tuple[float, ...]] = []
+
+    def on_train_begin(self, state: FitState) -> None:
+        _check_supported(state.optimizer)
+        self.steps, self.quantiles = [], []
+
+    def on_batch_end(self, state: FitState) -> None:
+        if state.step % self.every == 0:
+            self.steps.append(state.step)
+            self.quantiles.append(lr_quantiles(effective_lrs(state.model, state.optimizer)))

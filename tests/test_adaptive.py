@@ -1,0 +1,66 @@
+"""Effective LRs read from the optimizer's state agree with the steps PyTorch takes."""
+
+import copy
+
+import pytest
+import torch
+
+from lrcourse.adaptive import EffectiveLRMonitor, effective_lrs, lr_quantiles
+from lrcourse.experiments import train_at_lr
+
+OPTIMIZERS = {
+    "sgd": lambda p: torch.optim.SGD(p, lr=0.1),
+    "adagrad": lambda p: torch.optim.Adagrad(p, lr=0.1, lr_decay=0.01),
+    "rmsprop": lambda p: torch.optim.RMSprop(p, lr=1e-3),
+    "adam": lambda p: torch.optim.Adam(p, lr=1e-3, betas=(0.8, 0.99)),
+    "adamw": lambda p: torch.optim.AdamW(p, lr=1e-3, weight_decay=0.0),
+}
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_last_step_is_effective_lr_times_gradient_or_momentum(name):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2)).double()
+    optimizer = OPTIMIZERS[name](model.parameters())
+    x = torch.randn(16, 5, dtype=torch.float64)
+    for _ in range(4):
+        before = copy.deepcopy(model.state_dict())
+        optimizer.zero_grad()
+        model(x).pow(2).mean().backward()
+        optimizer.step()
+    lrs = effective_lrs(model, optimizer)
+    assert list(lrs) == [name for name, _ in model.named_parameters()]
+    for pname, parameter in model.named_parameters():
+        state = optimizer.state[parameter]
+        direction = state["exp_avg"] if "exp_avg" in state else parameter.grad
+        torch.testing.assert_close(before[pname] - parameter.detach(), lrs[pname] * direction, rtol=1e-9, atol=0)
+
+
+def test_unsupported_settings_and_missing_state_are_named():
+    model = torch.nn.Linear(3, 1)
+    with pytest.raises(ValueError, match="amsgrad=True is not supported"):
+        effective_lrs(model, torch.optim.Adam(model.parameters(), amsgrad=True))
+    with pytest.raises(ValueError, match="RMSprop with momentum"):
+        effective_lrs(model, torch.optim.RMSprop(model.parameters(), momentum=0.9))
+    with pytest.raises(ValueError, match="must be SGD, Adagrad, RMSprop, Adam or AdamW"):
+        effective_lrs(model, torch.optim.Adadelta(model.parameters()))
+    with pytest.raises(ValueError, match="'weight' has no optimizer state yet"):
+        effective_lrs(model, torch.optim.Adam(model.parameters()))
+    with pytest.raises(ValueError, match="every must be an int >= 1"):
+        EffectiveLRMonitor(every=0)
+
+
+def test_lr_quantiles_over_all_weights():
+    lrs = {"a": torch.tensor([1.0, 2.0, 3.0]), "b": torch.tensor([[4.0, 5.0]])}
+    assert lr_quantiles(lrs, (0.0, 0.5, 1.0)) == (1.0, 3.0, 5.0)
+
+
+def test_monitor_in_fit_and_adagrad_never_grows(fmnist):
+    monitor = EffectiveLRMonitor(every=5)
+    train_at_lr(fmnist.train[:640], 0.01, optimizer="adagrad", epochs=2, batch_size=32, callbacks=[monitor])
+    assert monitor.steps == list(range(0, 40, 5)) and len(monitor.quantiles) == 8
+    for earlier, later in zip(monitor.quantiles, monitor.quantiles[1:]):
+        assert all(b <= a for a, b in zip(earlier, later))  # AdaGrad's sums only grow
+    sgd = EffectiveLRMonitor(every=10)
+    train_at_lr(fmnist.train[:320], 0.05, optimizer="sgd", epochs=1, batch_size=32, callbacks=[sgd])
+    assert all(q == pytest.approx((0.05,) * 3) for q in sgd.quantiles)
