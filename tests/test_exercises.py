@@ -9,7 +9,8 @@ import pytest
 import torch
 
 import lrcourse.exercises as exercises
-from lrcourse.exercises import core, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07, lesson08, lesson09, lesson10
+from lrcourse.exercises import (core, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07, lesson08,
+                                lesson09, lesson10, lesson11)
 
 LESSON_MODULES = [importlib.import_module(f"lrcourse.exercises.{key}") for key in exercises.LESSONS]
 ALL_QUESTIONS = [q for lesson in LESSON_MODULES for q in lesson.QUESTIONS]
@@ -302,6 +303,10 @@ def reductions_against_previous_epoch(losses, patience, threshold):
     (lesson10.q2, 0.1 * (8192 / 256) ** 0.5, "the square-root rule"),
     (lesson10.q3, 57, "drops the last, smaller batch"),
     (lesson10.q3, 20, "the steps of one epoch"),
+    (lesson11.q1, lambda n, b, e, drop: e * (n // b), "the last, smaller batch is a step too"),
+    (lesson11.q1, lambda n, b, e, drop: -(-n // b), "the steps of one epoch"),
+    (lesson11.q2, 1e-3, "no higher than a good constant LR"),
+    (lesson11.q2, 0.5, "past the lowest point"),
 ])
 def test_later_lessons_wrong_answers(question, answer, words):
     feedback = question.feedback(answer)

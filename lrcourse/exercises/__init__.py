@@ -13,7 +13,7 @@ from .core import Feedback, Question, load_progress, progress_path
 
 #: Lesson modules in course order.
 LESSONS = ("lesson01", "lesson02", "lesson03", "lesson04", "lesson05", "lesson06", "lesson07", "lesson08",
-           "lesson09", "lesson10")
+           "lesson09", "lesson10", "lesson11")
 
 
 @dataclass(frozen=True)
