@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -50,6 +52,38 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+#: Where Linux exposes the container's CPU limits (cgroup v2 or v1).
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def cpu_quota() -> float | None:
+    """The CPUs a container's quota allows this process (1.5 = one and a half), or None without a quota.
+
+    Binder and other containers often cap CPU time with a cgroup quota while still showing every core of
+    the host, so PyTorch starts one thread per host core and they fight over the few CPUs allowed.
+    """
+    try:
+        quota, period = (CGROUP_ROOT / "cpu.max").read_text().split()[:2]  # cgroup v2: "max 100000" or "150000 100000"
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota = int((CGROUP_ROOT / "cpu" / "cpu.cfs_quota_us").read_text())  # cgroup v1: -1 means no quota
+        period = int((CGROUP_ROOT / "cpu" / "cpu.cfs_period_us").read_text())
+        return None if quota <= 0 or period <= 0 else quota / period
+    except (OSError, ValueError):
+        return None
+
+
+def match_threads_to_cpu_quota() -> int:
+    """Lower PyTorch's CPU threads to the container's CPU quota (rounded up) if it allows fewer CPUs
+    than threads; returns the thread count now in use. ``%load_ext lrcourse`` calls it."""
+    quota = cpu_quota()
+    if quota is not None and math.ceil(quota) < torch.get_num_threads():
+        torch.set_num_threads(max(1, math.ceil(quota)))
+    return torch.get_num_threads()
+
+
 @dataclass(frozen=True)
 class EnvironmentReport:
     """What a lesson runs on. Displays itself in a notebook; ``str()`` gives one line per item."""
@@ -61,12 +95,14 @@ class EnvironmentReport:
     gpu_in_use: bool
     cpu_threads: int
     cpu_count: int
+    cpu_quota: float | None = None
 
     def rows(self) -> list[tuple[str, str]]:
         return [
             ("device", f"{self.device} ({self.device_name})"),
             ("GPU in use", "yes" if self.gpu_in_use else "no: lessons are sized for a CPU, 1-2 minutes each"),
-            ("CPU threads", f"{self.cpu_threads} of {self.cpu_count} cores"),
+            ("CPU threads", f"{self.cpu_threads} of {self.cpu_count} cores"
+                            + ("" if self.cpu_quota is None else f" (container quota: {self.cpu_quota:g} CPUs)")),
             ("torch", self.torch_version),
             ("python", self.python_version),
         ]
@@ -108,4 +144,5 @@ def environment_report(device: str | torch.device | None = None) -> EnvironmentR
         gpu_in_use=device.type in ("cuda", "mps"),
         cpu_threads=torch.get_num_threads(),
         cpu_count=os.cpu_count() or 1,
+        cpu_quota=cpu_quota(),
     )
