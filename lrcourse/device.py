@@ -76,11 +76,16 @@ def cpu_quota() -> float | None:
 
 
 def match_threads_to_cpu_quota() -> int:
-    """Lower PyTorch's CPU threads to the container's CPU quota (rounded up) if it allows fewer CPUs
-    than threads; returns the thread count now in use. ``%load_ext lrcourse`` calls it."""
+    """Lower PyTorch's CPU threads to the container's CPU quota if it allows fewer CPUs than threads;
+    returns the thread count now in use. ``%load_ext lrcourse`` calls it.
+
+    The quota is rounded down (at least 1): threads that wait for each other at every operation all
+    stall when one more of them runs than the quota can serve.
+    """
     quota = cpu_quota()
-    if quota is not None and math.ceil(quota) < torch.get_num_threads():
-        torch.set_num_threads(max(1, math.ceil(quota)))
+    allowed = None if quota is None else max(1, math.floor(quota))
+    if allowed is not None and allowed < torch.get_num_threads():
+        torch.set_num_threads(allowed)
     return torch.get_num_threads()
 
 

@@ -76,3 +76,14 @@ def test_threads_are_lowered_to_the_quota_never_raised(tmp_path, monkeypatch):
         assert match_threads_to_cpu_quota() == before
     finally:
         torch.set_num_threads(before)
+
+
+def test_fractional_quota_is_rounded_down(tmp_path, monkeypatch):
+    before = torch.get_num_threads()
+    monkeypatch.setattr(device, "CGROUP_ROOT", tmp_path)
+    try:
+        torch.set_num_threads(4)
+        (tmp_path / "cpu.max").write_text("250000 100000\n")  # 2.5 CPUs: 2 threads, not 3
+        assert match_threads_to_cpu_quota() == 2
+    finally:
+        torch.set_num_threads(before)
