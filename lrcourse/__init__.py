@@ -1,12 +1,13 @@
 """lrcourse: an executable course on the learning rate, and the toolkit behind it."""
 
-from .callbacks import Callback, FitState
+from .callbacks import Callback, FitState, History
 from .data import FashionMNIST, TensorData, batches, load_fashion_mnist
 from .device import default_device, environment_report, seed_everything
 from .models import MLP, SmallCNN
 from .plateau import EarlyStopping, ReduceLROnPlateau
 from .snapshots import SnapshotEnsemble, SnapshotSaver
-from .train import History, evaluate, fit
+from .metrics import evaluate
+from .train import fit
 
 __version__ = "0.1.0"
 

@@ -1,4 +1,4 @@
-"""The callback protocol of :func:`lrcourse.fit`.
+"""What a training run records (:class:`History`) and the callback protocol of :func:`lrcourse.fit`.
 
 A callback overrides any of the four hooks; each receives the :class:`FitState`. To end
 training, a hook calls ``state.stop(reason)``: ``fit`` finishes the current step and returns.
@@ -6,13 +6,63 @@ training, a hook calls ``state.stop(reason)``: ``fit`` finishes the current step
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import torch
 
-if TYPE_CHECKING:
-    from .train import History
+
+@dataclass
+class History:
+    """Everything a training run records, as plain lists.
+
+    Per step: ``lr`` (the LR of the first param group used for that step) and ``loss``; with
+    ``fit(clip_grad_norm=...)`` also ``grad_norm``, the gradient's total norm before clipping.
+    Per epoch: ``train_loss`` and ``train_accuracy`` (running means over the epoch's batches),
+    ``val_loss`` and ``val_accuracy`` (empty without validation data). ``diverged_at`` is the
+    step whose loss was NaN or infinite, if any; ``stop_reason`` says why training ended early
+    (divergence, a callback, or an interrupt), None if it ran all its epochs.
+    """
+
+    steps_per_epoch: int = 0
+    lr: list[float] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    clip_grad_norm: float | None = None
+    diverged_at: int | None = None
+    stop_reason: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stop_reason is not None and self.stop_reason.startswith("interrupted")
+
+    @property
+    def epochs(self) -> int:
+        """Completed epochs."""
+        return len(self.train_loss)
+
+    @property
+    def steps(self) -> int:
+        return len(self.loss)
+
+    @property
+    def clipped_fraction(self) -> float:
+        """The fraction of steps whose gradient norm was above ``clip_grad_norm`` (and so was clipped)."""
+        if self.clip_grad_norm is None or not self.grad_norm:
+            return 0.0
+        return float(np.mean(np.asarray(self.grad_norm) > self.clip_grad_norm))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass
@@ -23,7 +73,7 @@ class FitState:
     ``on_batch_end``); ``loss`` is that step's loss as a tensor on the device (call
     ``.item()`` only if you need the number: it waits for the device). ``epochs`` is the
     number of epochs ``fit`` was asked to run, so ``epochs * history.steps_per_epoch`` is
-    the planned number of steps.
+    the planned number of steps. ``has_val`` says whether ``fit`` was given validation data.
     """
 
     model: torch.nn.Module
@@ -35,6 +85,7 @@ class FitState:
     loss: torch.Tensor | None = None
     stop_training: bool = False
     stop_reason: str | None = None
+    has_val: bool = False
 
     def stop(self, reason: str) -> None:
         """Ask ``fit`` to stop after this step, recording why in the History."""
@@ -43,7 +94,15 @@ class FitState:
 
 
 class Callback:
-    """Base class with do-nothing hooks; subclasses override the ones they need."""
+    """Base class with do-nothing hooks; subclasses override the ones they need.
+
+    ``check(has_val)`` is called by ``fit`` before training starts, so a callback that cannot work
+    with the run's arguments (say, one monitoring ``val_loss`` with no validation data) refuses
+    before any weight changes: raise ``ValueError`` there.
+    """
+
+    def check(self, has_val: bool) -> None:
+        pass
 
     def on_train_begin(self, state: FitState) -> None:
         pass

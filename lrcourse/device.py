@@ -6,11 +6,17 @@ import math
 import os
 import platform
 import random
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
+
+from .checks import ArgumentTypeError, check_int
+from .interrupts import deferred_interrupts
 
 
 def default_device() -> torch.device:
@@ -44,12 +50,68 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python's, NumPy's and PyTorch's random generators (all devices)."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an int >= 0; got {seed!r}")
+    """Seed Python's, NumPy's and PyTorch's global random generators (all devices).
+
+    This changes global state on purpose (a lesson's first cell calls it); library functions
+    that need seeded randomness use :func:`forked_rng` instead and leave the caller's streams alone.
+    """
+    check_int("seed", seed, 0)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+
+# lrcourse's own forks of the global generators take turns: a panel's background run and the
+# notebook must not interleave their save and restore.
+_GLOBAL_RNG_LOCK = threading.RLock()
+
+
+@contextmanager
+def forked_rng(seed: int | None = None) -> Iterator[None]:
+    """Run a block on a fork of the global generators (PyTorch's on the CPU and every CUDA device,
+    NumPy's, Python's): seeded with ``seed`` if given, and restored when the block ends, however it
+    ends. The caller's random streams continue afterwards as if the block had not run.
+
+    Forks made by lrcourse hold one lock, so two threads (two panels) never interleave them; code
+    outside lrcourse that draws from the global generators while another thread is inside a fork is
+    not protected.
+
+    Example::
+
+        with forked_rng(0):
+            model = MLP()        # the same initial weights every time, whatever ran before
+    """
+    if seed is not None:
+        check_int("seed", seed, 0)
+    with _GLOBAL_RNG_LOCK:
+        cuda = torch.cuda.is_initialized()
+        saved = (torch.get_rng_state(), torch.cuda.get_rng_state_all() if cuda else None,
+                 np.random.get_state(), random.getstate())
+        try:
+            if seed is not None:
+                seed_everything(seed)
+            yield
+        finally:
+            with deferred_interrupts():
+                torch.set_rng_state(saved[0])
+                if saved[1] is not None:
+                    torch.cuda.set_rng_state_all(saved[1])
+                np.random.set_state(saved[2])
+                random.setstate(saved[3])
+
+
+def seeded(factory: Callable[[], torch.nn.Module], seed: int, device=None) -> torch.nn.Module:
+    """``factory()`` built with the global generators seeded with ``seed`` (so the same seed gives the
+    same initial weights), moved to ``device``; the caller's random streams are left as they were."""
+    check_int("seed", seed, 0)
+    if not callable(factory):
+        raise ArgumentTypeError(f"model must be a callable that builds a torch.nn.Module (a class such as "
+                                f"lrcourse.MLP, or a function); got {type(factory).__name__}")
+    with forked_rng(seed):
+        model = factory()
+    if not isinstance(model, torch.nn.Module):
+        raise ArgumentTypeError(f"model() must return a torch.nn.Module; it returned {type(model).__name__}")
+    return model if device is None else model.to(device)
 
 
 #: Where Linux exposes the container's CPU limits (cgroup v2 or v1).

@@ -1,27 +1,33 @@
-"""One training run at a given learning rate: the experiment most lessons repeat.
+"""One training run at a given learning rate or schedule: the experiment most lessons repeat.
 
-``train_at_lr`` builds a freshly seeded model (the same initial weights for every LR, so
-runs differ only in what is being compared), an optimizer at ``lr``, and calls
-:func:`lrcourse.fit`. The result keeps the model, so a lesson can look inside it.
+``train_with_schedule`` builds a freshly seeded model (the same initial weights for every
+run, so runs differ only in what is being compared), an optimizer, and calls
+:func:`lrcourse.fit` with the LR of every step given by a schedule; ``train_at_lr`` is the
+same with a constant LR. The result keeps the model, so a lesson can look inside it. Seeding
+uses :func:`lrcourse.device.seeded`: the caller's global random streams are left alone.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Callable, Sequence
 
 import torch
 
-from .callbacks import Callback, FitState
-from .data import TensorData
+from .callbacks import Callback, FitState, History
+from .checks import check_choice, check_positive
+from .data import TensorData, num_batches
 from .data import batches as batches_of
-from .device import seed_everything
+from .device import seeded
 from .models import MLP, SmallCNN
-from .schedules import MomentumScheduler, to_lambda_lr
+from .range_test import RangeTest
+from .schedules import MomentumScheduler, constant, to_lambda_lr
 from .snapshots import SnapshotEnsemble, SnapshotPlan, SnapshotSaver
-from .train import History, fit
+from .train import fit
 
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "sgd": torch.optim.SGD,
@@ -32,6 +38,14 @@ OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "adamw": torch.optim.AdamW,
 }
 MODELS: dict[str, Callable[[], torch.nn.Module]] = {"mlp": MLP, "cnn": SmallCNN}
+
+
+def default_lr(optimizer: str) -> float:
+    """PyTorch's own default LR for the optimizer named ``optimizer`` in :data:`OPTIMIZERS` (SGD's
+    and Adam's 1e-3, AdaGrad's and RMSprop's 1e-2): the LR a learner gets without choosing one."""
+    check_choice("optimizer", optimizer, OPTIMIZERS)
+    factory = OPTIMIZERS[optimizer]
+    return float(inspect.signature(getattr(factory, "func", factory)).parameters["lr"].default)
 
 
 @dataclass
@@ -76,21 +90,18 @@ def train_at_lr(
     callbacks: Sequence[Callback] = (),
     progress: bool = False,
 ) -> Run:
-    """Train a new ``model()`` (seeded with ``seed``) with ``optimizer`` at a constant ``lr``.
+    """Train a new ``model()`` (seeded with ``seed``) with ``optimizer`` at a constant ``lr``:
+    :func:`train_with_schedule` with ``constant(base_lr=lr)``.
 
     ``optimizer`` is a name in :data:`OPTIMIZERS` ("sgd" is plain SGD, no momentum, as
     in the lessons' formulas; "momentum" is SGD with momentum 0.9). The model is created
     on ``train``'s device.
     """
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}; got {optimizer!r}")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"lr must be a number > 0; got {lr!r}")
-    seed_everything(seed)
-    net = model().to(train.device)
-    history = fit(net, train, OPTIMIZERS[optimizer](net.parameters(), lr=lr), epochs=epochs,
-                  batch_size=batch_size, val=val, callbacks=callbacks, progress=progress, seed=seed)
-    return Run(lr=float(lr), optimizer=optimizer, batch_size=batch_size, history=history, model=net)
+    check_positive("lr", lr)
+    run = train_with_schedule(train, constant(base_lr=float(lr)), val=val, optimizer=optimizer, epochs=epochs,
+                              batch_size=batch_size, model=model, seed=seed, callbacks=callbacks, progress=progress)
+    run.schedule = None
+    return run
 
 
 def train_with_schedule(
@@ -107,21 +118,55 @@ def train_with_schedule(
     callbacks: Sequence[Callback] = (),
     progress: bool = False,
 ) -> Run:
-    """Like :func:`train_at_lr`, with the LR of every step given by ``schedule`` (a
-    :mod:`lrcourse.schedules` schedule, or any ``step -> lr`` callable), applied through
-    ``LambdaLR``. ``cycle_momentum=True`` also follows ``schedule.momentum`` (1-cycle)."""
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}; got {optimizer!r}")
+    """Train a new ``model()`` (seeded with ``seed``: the same initial weights for the same seed)
+    with the LR of every step given by ``schedule`` (a :mod:`lrcourse.schedules` schedule, or
+    any ``step -> lr`` callable), applied through ``LambdaLR``. ``cycle_momentum=True`` also
+    follows ``schedule.momentum`` (1-cycle). ``seed`` also sets the order of the batches."""
+    check_choice("optimizer", optimizer, OPTIMIZERS)
+    if not callable(schedule):
+        raise ValueError(f"schedule must be a callable of the step; got {type(schedule).__name__}")
     if cycle_momentum and not hasattr(schedule, "momentum"):
         raise ValueError("cycle_momentum=True needs a schedule with a .momentum schedule, such as one_cycle(...)")
-    seed_everything(seed)
-    net = model().to(train.device)
+    net = seeded(model, seed, train.device)
     opt = OPTIMIZERS[optimizer](net.parameters(), lr=schedule(0))
     extra = [MomentumStepper(MomentumScheduler(opt, schedule.momentum))] if cycle_momentum else []
     history = fit(net, train, opt, epochs=epochs, batch_size=batch_size, val=val,
                   scheduler=to_lambda_lr(opt, schedule), callbacks=[*extra, *callbacks], progress=progress, seed=seed)
     return Run(lr=float(schedule(0)), optimizer=optimizer, batch_size=batch_size, history=history, model=net,
                schedule=schedule)
+
+
+@dataclass
+class RangeTestComparison:
+    """A range test and the runs trained at its suggestion and at the optimizer's default LR,
+    by label (empty until :func:`compare_with_default` has run them)."""
+
+    test: RangeTest
+    runs: dict[str, Run] = field(default_factory=dict)
+
+
+def compare_with_default(
+    test: RangeTest,
+    train: TensorData,
+    *,
+    val: TensorData | None = None,
+    optimizer: str = "momentum",
+    model: Callable[[], torch.nn.Module] = MLP,
+    epochs: int = 1,
+    batch_size: int = 64,
+    seed: int = 0,
+    callbacks: Sequence[Callback] = (),
+) -> RangeTestComparison:
+    """The lecture notes' home experiment: train at ``test.suggestion`` and at PyTorch's default LR
+    for ``optimizer`` (:func:`default_lr`), from the same initial weights, and return both runs."""
+    if not isinstance(test, RangeTest):
+        raise ValueError(f"test must be a lrcourse.range_test.RangeTest; got {type(test).__name__}")
+    lrs = {f"suggestion, lr={test.suggestion:.2g}": test.suggestion,
+           f"default, lr={default_lr(optimizer):g}": default_lr(optimizer)}
+    runs = {label: train_at_lr(train, lr, val=val, optimizer=optimizer, model=model, epochs=epochs,
+                               batch_size=batch_size, seed=seed, callbacks=callbacks)
+            for label, lr in lrs.items()}
+    return RangeTestComparison(test, runs)
 
 
 def train_snapshot_ensemble(
@@ -138,7 +183,7 @@ def train_snapshot_ensemble(
     """One SGDR run laid out by ``plan`` (:func:`lrcourse.snapshots.snapshot_plan`, whose
     ``steps_per_epoch`` must match ``train`` and ``batch_size``), and the ensemble of its
     snapshots (also saved to ``folder`` if given)."""
-    steps_per_epoch = -(-len(train) // batch_size)
+    steps_per_epoch = num_batches(train, batch_size)
     if plan.steps_per_epoch != steps_per_epoch:
         raise ValueError(f"plan.steps_per_epoch must match train and batch_size ({steps_per_epoch} steps per "
                          f"epoch); got {plan.steps_per_epoch}")
@@ -212,3 +257,26 @@ def gradient_noise(model: torch.nn.Module, data: TensorData, batch_size: int, ba
             for buffer, copy in buffers:
                 buffer.copy_(copy)
     return total / batches
+
+
+def lrs_applied(make_scheduler: Callable, steps: int = 3, scheduler_first: bool = False) -> tuple[list[float], list[str]]:
+    """The LR each ``optimizer.step()`` applies over ``steps`` steps of a one-parameter SGD
+    (initial LR 1) whose scheduler is ``make_scheduler(optimizer)``, with ``scheduler.step()``
+    called after ``optimizer.step()`` (right) or before it (``scheduler_first``), and the
+    warnings PyTorch gives. Lessons use it to show what the wrong order changes."""
+    parameter = torch.nn.Parameter(torch.ones(1))
+    optimizer = torch.optim.SGD([parameter], lr=1.0)
+    scheduler = make_scheduler(optimizer)
+    used = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(steps):
+            optimizer.zero_grad()
+            (parameter ** 2).sum().backward()
+            if scheduler_first:
+                scheduler.step()
+            used.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            if not scheduler_first:
+                scheduler.step()
+    return used, [str(w.message) for w in caught]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from .callbacks import Callback, FitState
-from .train import History
+from .callbacks import History
 
 #: The per-epoch metrics a History records.
 MONITORS = ("val_loss", "val_accuracy", "train_loss", "train_accuracy")
@@ -30,6 +30,12 @@ def _check_monitor(monitor: str, mode: str) -> None:
 def _check_count(name: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"{name} must be an int >= 0; got {value!r}")
+
+
+def _check_has_val(monitor: str, has_val: bool) -> None:
+    if monitor.startswith("val_") and not has_val:
+        raise ValueError(f"monitor={monitor!r} needs validation data: pass val= to fit, or monitor one of "
+                         f"'train_loss', 'train_accuracy'")
 
 
 def _latest(state: FitState, monitor: str) -> float:
@@ -68,6 +74,9 @@ class ReduceLROnPlateau(Callback):
                             threshold_mode=threshold_mode, cooldown=cooldown, min_lr=min_lr, eps=eps)
         self.reductions: list[tuple[int, float, float]] = []
         self.scheduler: torch.optim.lr_scheduler.ReduceLROnPlateau | None = None
+
+    def check(self, has_val: bool) -> None:
+        _check_has_val(self.monitor, has_val)
 
     def on_train_begin(self, state: FitState) -> None:
         self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(state.optimizer, **self.options)
@@ -115,6 +124,9 @@ class EarlyStopping(Callback):
 
     def _better(self, value: float, reference: float) -> bool:
         return value < reference - self.min_delta if self.mode == "min" else value > reference + self.min_delta
+
+    def check(self, has_val: bool) -> None:
+        _check_has_val(self.monitor, has_val)
 
     def on_train_begin(self, state: FitState) -> None:
         self._reset()

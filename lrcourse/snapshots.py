@@ -66,23 +66,6 @@ def snapshot_plan(base_lr: float, T_0: int, T_mult: int = 1, M: int = 5, steps_p
     return SnapshotPlan(schedule, total, cycle_ends(schedule.T_0, T_mult, total), steps_per_epoch)
 
 
-def plot_snapshot_plan(plan: SnapshotPlan, ax=None):
-    """The plan's LR per epoch, with a marker at each snapshot. Returns the axes."""
-    import matplotlib.pyplot as plt  # here, so that the callbacks need no matplotlib
-    import numpy as np
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 3))
-    steps = np.arange(plan.total_steps)
-    ax.plot(steps / plan.steps_per_epoch, [plan.schedule(int(t)) for t in steps], color="C0")
-    ends = np.asarray(plan.snapshot_steps)
-    ax.plot((ends + 1) / plan.steps_per_epoch, [plan.schedule(int(t)) for t in ends], "o", color="C3",
-            label=f"{len(ends)} snapshots")
-    ax.set(xlabel="epoch", ylabel="learning rate", title=f"SGDR, {plan.epochs:g} epochs")
-    ax.legend(loc="upper right")
-    return ax
-
-
 class SnapshotSaver(Callback):
     """Keeps the model's weights at the last step of each SGDR cycle.
 

@@ -1,4 +1,4 @@
-"""The training loop: ``fit`` a model on tensors already on the device, ``evaluate`` it.
+"""The training loop: ``fit`` a model, ``evaluate`` it.
 
 One step is the textbook order, which matters::
 
@@ -8,17 +8,15 @@ One step is the textbook order, which matters::
     optimizer.step()           # update with the current LR
     scheduler.step()           # then move the LR for the next step
 
-Nothing is copied back from the device per step: per-step losses collect in a device
-tensor and come back once per epoch. The one exception is the divergence check, which
-reads the loss each step on the CPU (free there) and every 32 steps on a GPU.
+Nothing is copied back from the device per step: per-step losses collect in a device tensor
+and come back once per epoch. The one exception is the divergence check, which reads the
+losses every step on the CPU (free there) and every 32 steps on a GPU.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 import time
-from dataclasses import asdict, dataclass, field
 from typing import Callable, Sequence
 
 import torch
@@ -26,189 +24,218 @@ import torch.nn.functional as F
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 from tqdm.auto import tqdm
 
-from .callbacks import Callback, FitState
-from .data import TensorData, batches, num_batches
+from .callbacks import Callback, FitState, History
+from .checks import (ArgumentTypeError, check_bool, check_callable, check_choice, check_int, check_module,
+                     check_optimizer_holds, check_positive, model_device, on_device)
+from .data import TensorData
+from .interrupts import deferred_interrupts
+from .loaders import check_examples, check_source, epoch_batches, steps_per_epoch
+from .metrics import evaluate
 
 GPU_CHECK_EVERY = 32
 
-
-@dataclass
-class History:
-    """Everything a training run records, as plain lists.
-
-    Per step: ``lr`` (the LR of the first param group used for that step) and ``loss``.
-    Per epoch: ``train_loss`` and ``train_accuracy`` (running means over the epoch's
-    batches), ``val_loss`` and ``val_accuracy`` (empty without validation data).
-    ``diverged_at`` is the step whose loss was NaN or infinite, if any.
-    """
-
-    steps_per_epoch: int = 0
-    lr: list[float] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    train_accuracy: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    val_accuracy: list[float] = field(default_factory=list)
-    diverged_at: int | None = None
-    stop_reason: str | None = None
-    seconds: float = 0.0
-
-    @property
-    def diverged(self) -> bool:
-        return self.diverged_at is not None
-
-    @property
-    def epochs(self) -> int:
-        """Completed epochs."""
-        return len(self.train_loss)
-
-    @property
-    def steps(self) -> int:
-        return len(self.loss)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def evaluate(
-    model: torch.nn.Module,
-    data: TensorData,
-    batch_size: int = 1000,
-    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
-) -> dict[str, float]:
-    """Mean loss and accuracy of ``model`` on ``data``, in eval mode, without gradients.
-
-    ``loss_fn`` must return the batch mean (cross-entropy by default). The model's
-    train/eval mode is restored afterwards.
-    """
-    loss_fn = loss_fn or F.cross_entropy
-    device = _model_device(model)
-    data = data if data.device == device else data.to(device)
-    was_training = model.training
-    model.eval()
-    total_loss = torch.zeros((), device=device)
-    correct = torch.zeros((), device=device, dtype=torch.long)
-    try:
-        with torch.no_grad():
-            for x, y in batches(data, batch_size):
-                out = model(x)
-                total_loss += loss_fn(out, y) * len(y)
-                correct += (out.argmax(1) == y).sum()
-    finally:
-        model.train(was_training)
-    n = max(len(data), 1)
-    return {"loss": total_loss.item() / n, "accuracy": correct.item() / n}
+__all__ = ["History", "evaluate", "fit"]
 
 
 def fit(
     model: torch.nn.Module,
-    train: TensorData,
+    train,
     optimizer: torch.optim.Optimizer,
     epochs: int,
-    batch_size: int,
-    val: TensorData | None = None,
+    batch_size: int | None = None,
+    val=None,
     scheduler=None,
     scheduler_interval: str = "step",
     callbacks: Sequence[Callback] = (),
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     progress: bool = True,
     seed: int | None = 0,
+    clip_grad_norm: float | None = None,
 ) -> History:
-    """Train ``model`` on ``train`` for ``epochs`` epochs of shuffled mini-batches.
+    """Train ``model`` on ``train`` for ``epochs`` epochs of mini-batches.
 
     Args:
+        train: a :class:`~lrcourse.data.TensorData` (shuffled into batches of ``batch_size``,
+            in an order drawn from ``seed``), or a ``DataLoader`` (any sized, re-iterable
+            collection of ``(x, y)`` batches; ``batch_size`` then stays None and the loader's
+            own order is used). ``val`` likewise.
         scheduler: a ``torch.optim.lr_scheduler`` scheduler (or anything with ``step()``)
             built on ``optimizer``; stepped after every optimizer step
             (``scheduler_interval="step"``) or after every epoch (``"epoch"``). A
             ``ReduceLROnPlateau`` is stepped each epoch with the validation loss (the
-            training loss without ``val``).
+            training loss without ``val``). It cannot be combined with a
+            :class:`~lrcourse.plateau.ReduceLROnPlateau` callback, whose reductions the
+            scheduler would undo.
         callbacks: :class:`~lrcourse.callbacks.Callback` objects, called in order.
         loss_fn: returns the batch-mean loss; cross-entropy by default.
         progress: show a tqdm progress bar.
-        seed: seed of the shuffling order (None: not reproducible).
+        seed: seed of the shuffling order (None: not reproducible). Only the order: the
+            global random generators are not touched.
+        clip_grad_norm: if given, gradients are clipped to this total norm before each
+            update (``torch.nn.utils.clip_grad_norm_``); ``history.grad_norm`` records the norm
+            before clipping and ``history.clipped_fraction`` how often it was clipped.
 
     Returns:
         a :class:`History`. A NaN or infinite loss ends training: ``history.diverged_at``
-        holds its step, and on the CPU that step's update is not applied.
+        holds its step; on the CPU that step's update is not applied.
+
+    Raises:
+        KeyboardInterrupt: when interrupted (Ctrl-C, or the notebook's stop button). The run
+            ends consistently first: the steps done so far are in the History, its
+            ``stop_reason`` says it was interrupted, and every callback's ``on_train_end``
+            has run (so ``EarlyStopping(restore_best_weights=True)`` restores). The History
+            is attached to the exception as ``.history``.
     """
-    _check_fit_args(model, train, optimizer, epochs, batch_size, val, scheduler, scheduler_interval, callbacks)
-    loss_fn = loss_fn or F.cross_entropy
-    device = _model_device(model)
-    train = train if train.device == device else train.to(device)
-    val = val if val is None or val.device == device else val.to(device)
-    check_every = _check_every(device)
-    steps_per_epoch = num_batches(train, batch_size)
+    _check_fit_args(model, train, optimizer, epochs, batch_size, val, scheduler, scheduler_interval, callbacks,
+                    loss_fn, progress, seed, clip_grad_norm)
+    device = model_device(model)
+    train = on_device(train, device) if isinstance(train, TensorData) else train
+    val = on_device(val, device) if isinstance(val, TensorData) else val
+    check_examples("train", train, batch_size, model, device, loss_fn)
+    if val is not None:
+        check_examples("val", val, batch_size if isinstance(val, TensorData) else None, model, device, loss_fn)
+    for callback in callbacks:
+        callback.check(has_val=val is not None)
+
+    run = _Run(model, optimizer, scheduler, scheduler_interval, callbacks, loss_fn or F.cross_entropy,
+               clip_grad_norm, device)
+    history = History(steps_per_epoch=steps_per_epoch(train, batch_size), clip_grad_norm=clip_grad_norm)
+    state = FitState(model=model, optimizer=optimizer, history=history, epochs=epochs, has_val=val is not None)
     generator = torch.Generator()
     if seed is None:
         generator.seed()
     else:
         generator.manual_seed(seed)
-
-    history = History(steps_per_epoch=steps_per_epoch)
-    state = FitState(model=model, optimizer=optimizer, history=history, epochs=epochs)
     started = time.perf_counter()
-    bar = tqdm(total=epochs * steps_per_epoch, disable=not progress, unit="step", desc="fit")
-    for callback in callbacks:
-        callback.on_train_begin(state)
+    bar = tqdm(total=epochs * history.steps_per_epoch, disable=not progress, unit="step", desc="fit")
     try:
+        for callback in callbacks:
+            callback.on_train_begin(state)
         for epoch in range(epochs):
             state.epoch = epoch
-            model.train()
-            losses = torch.empty(steps_per_epoch, device=device)
-            correct = torch.zeros((), device=device, dtype=torch.long)
-            seen = 0
-            for i, (x, y) in enumerate(batches(train, batch_size, shuffle=True, generator=generator)):
-                history.lr.append(optimizer.param_groups[0]["lr"])
-                optimizer.zero_grad(set_to_none=True)
-                out = model(x)
-                loss = loss_fn(out, y)
-                losses[i] = loss.detach()
-                if check_every == 1 and not math.isfinite(loss.item()):
-                    _record_divergence(history, state, losses, i)
-                    break
-                loss.backward()
-                optimizer.step()
-                if scheduler is not None and scheduler_interval == "step":
-                    scheduler.step()
-                correct += (out.argmax(1) == y).sum()
-                seen += len(y)
-                state.step, state.loss = epoch * steps_per_epoch + i, losses[i]
-                for callback in callbacks:
-                    callback.on_batch_end(state)
-                bar.update()
-                if check_every > 1 and (i + 1) % check_every == 0:
-                    first = _first_nonfinite(losses[: i + 1])
-                    if first is not None:
-                        _record_divergence(history, state, losses, first)
-                        break
-                if state.stop_training:
-                    break
-            if history.diverged:
+            run.epoch(state, epoch_batches(train, batch_size, device, shuffle=True, generator=generator), bar)
+            if state.stop_training and history.diverged:
                 break
-            first = _first_nonfinite(losses[: i + 1]) if check_every > 1 else None
-            if first is not None:
-                _record_divergence(history, state, losses, first)
-                break
-            history.loss.extend(losses[: i + 1].tolist())
-            _end_epoch(history, model, losses[: i + 1], correct, seen, val, loss_fn)
-            bar.set_postfix(_postfix(history))
-            if scheduler is not None and scheduler_interval == "epoch":
-                if isinstance(scheduler, ReduceLROnPlateau):
-                    scheduler.step((history.val_loss or history.train_loss)[-1])
-                else:
-                    scheduler.step()
-            for callback in callbacks:
-                callback.on_epoch_end(state)
+            run.end_epoch(state, val, batch_size, bar)
             if state.stop_training:
                 break
-    finally:
+    except KeyboardInterrupt as interrupt:
+        # A second Ctrl-C waits until the run has ended consistently (and adds nothing to the first).
+        with deferred_interrupts(raise_after=False):
+            run.keep_partial_epoch(state)
+            history.stop_reason = f"interrupted (KeyboardInterrupt) after {history.steps} steps"
+            _end_train(state, callbacks, bar, started)
+        interrupt.history = history
+        raise
+    except BaseException:
         bar.close()
-        history.seconds = time.perf_counter() - started
+        raise
     if state.stop_reason and not history.stop_reason:
         history.stop_reason = state.stop_reason
+    _end_train(state, callbacks, bar, started)
+    return history
+
+
+def _end_train(state: FitState, callbacks, bar, started: float) -> None:
+    bar.close()
+    state.history.seconds = time.perf_counter() - started
     for callback in callbacks:
         callback.on_train_end(state)
-    return history
+
+
+class _Run:
+    """The pieces of one ``fit`` call that every step needs, and the step and epoch themselves."""
+
+    def __init__(self, model, optimizer, scheduler, scheduler_interval, callbacks, loss_fn, clip_grad_norm, device):
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self.step_scheduler = scheduler is not None and scheduler_interval == "step"
+        self.callbacks, self.loss_fn, self.clip, self.device = callbacks, loss_fn, clip_grad_norm, device
+        self.parameters = [p for group in optimizer.param_groups for p in group["params"]]
+        self.check_every = _check_every(device)
+        self.losses = self.norms = None
+        self.done = 0
+
+    def epoch(self, state: FitState, batches, bar) -> None:
+        """Train one epoch; stops early on divergence or when a callback asks."""
+        history, model = state.history, self.model
+        model.train()
+        self.losses = torch.empty(history.steps_per_epoch, device=self.device)
+        self.norms = torch.empty(history.steps_per_epoch, device=self.device) if self.clip is not None else None
+        self.correct = torch.zeros((), device=self.device, dtype=torch.long)
+        self.seen = self.done = checked = 0
+        for i, (x, y) in enumerate(batches):
+            if i == history.steps_per_epoch:
+                raise ValueError(f"train yielded more batches than its len() = {history.steps_per_epoch}")
+            history.lr.append(self.optimizer.param_groups[0]["lr"])
+            self.optimizer.zero_grad(set_to_none=True)
+            out = model(x)
+            loss = self.loss_fn(out, y)
+            self.losses[i] = loss.detach()
+            if (i + 1) % self.check_every == 0 or i + 1 == history.steps_per_epoch:
+                bad = _first_nonfinite(self.losses[checked:i + 1])
+                if bad is not None:
+                    self._diverge(state, checked + bad)
+                    return
+                checked = i + 1
+            loss.backward()
+            if self.clip is not None:
+                self.norms[i] = torch.nn.utils.clip_grad_norm_(self.parameters, self.clip)
+            self.optimizer.step()
+            if self.step_scheduler:
+                self.scheduler.step()
+            self.correct += (out.argmax(1) == y).sum()
+            self.seen += len(y)
+            self.done = i + 1
+            state.step, state.loss = state.epoch * history.steps_per_epoch + i, self.losses[i]
+            for callback in self.callbacks:
+                callback.on_batch_end(state)
+            bar.update()
+            if state.stop_training:
+                break
+        bad = _first_nonfinite(self.losses[checked:self.done])
+        if bad is not None:
+            self._diverge(state, checked + bad)
+
+    def keep_partial_epoch(self, state: FitState) -> None:
+        """After an interrupt: keep the losses of the steps completed, and one LR per loss."""
+        history = state.history
+        if self.losses is not None and len(history.loss) < len(history.lr):
+            self._record_steps(history, self.done, self.done)
+            del history.lr[len(history.loss):]
+
+    def end_epoch(self, state: FitState, val, batch_size, bar) -> None:
+        history = state.history
+        self._record_steps(history, self.done, self.done)
+        history.train_loss.append(self.losses[: self.done].mean().item())
+        history.train_accuracy.append(self.correct.item() / max(self.seen, 1))
+        if val is not None:
+            metrics = evaluate(self.model, val, batch_size if isinstance(val, TensorData) else None, self.loss_fn)
+            history.val_loss.append(metrics["loss"])
+            history.val_accuracy.append(metrics["accuracy"])
+        bar.set_postfix(_postfix(history))
+        if self.scheduler is not None and not self.step_scheduler:
+            if isinstance(self.scheduler, ReduceLROnPlateau):
+                self.scheduler.step((history.val_loss or history.train_loss)[-1])
+            else:
+                self.scheduler.step()
+        for callback in self.callbacks:
+            callback.on_epoch_end(state)
+
+    def _record_steps(self, history: History, losses: int, norms: int) -> None:
+        history.loss.extend(self.losses[:losses].tolist())
+        if self.norms is not None:
+            history.grad_norm.extend(self.norms[:norms].tolist())
+
+    def _diverge(self, state: FitState, first: int) -> None:
+        """Keep the epoch's losses up to and including the first non-finite one, and stop."""
+        history = state.history
+        # Only the steps completed have a gradient norm: on the CPU the divergent step has none.
+        self._record_steps(history, first + 1, min(first + 1, self.done))
+        epoch_start = state.epoch * history.steps_per_epoch
+        del history.lr[epoch_start + first + 1:]
+        history.diverged_at = epoch_start + first
+        history.stop_reason = f"diverged: the loss was {history.loss[-1]} at step {history.diverged_at}"
+        state.stop(history.stop_reason)
 
 
 def _check_every(device: torch.device) -> int:
@@ -217,27 +244,10 @@ def _check_every(device: torch.device) -> int:
 
 
 def _first_nonfinite(losses: torch.Tensor) -> int | None:
+    if len(losses) == 1:
+        return None if math.isfinite(losses.item()) else 0
     bad = torch.nonzero(~torch.isfinite(losses))
     return int(bad[0]) if len(bad) else None
-
-
-def _record_divergence(history: History, state: FitState, losses: torch.Tensor, first: int) -> None:
-    """Keep the epoch's losses up to and including the first non-finite one, and stop."""
-    epoch_start = state.epoch * history.steps_per_epoch
-    history.loss.extend(losses[: first + 1].tolist())
-    del history.lr[epoch_start + first + 1:]
-    history.diverged_at = epoch_start + first
-    history.stop_reason = f"diverged: the loss was {history.loss[-1]} at step {history.diverged_at}"
-    state.stop(history.stop_reason)
-
-
-def _end_epoch(history, model, losses, correct, seen, val, loss_fn) -> None:
-    history.train_loss.append(losses.mean().item())
-    history.train_accuracy.append(correct.item() / max(seen, 1))
-    if val is not None:
-        metrics = evaluate(model, val, loss_fn=loss_fn)
-        history.val_loss.append(metrics["loss"])
-        history.val_accuracy.append(metrics["accuracy"])
 
 
 def _postfix(history: History) -> dict[str, str]:
@@ -247,68 +257,39 @@ def _postfix(history: History) -> dict[str, str]:
     return shown
 
 
-def _model_device(model: torch.nn.Module) -> torch.device:
-    parameter = next(model.parameters(), None)
-    return parameter.device if parameter is not None else torch.device("cpu")
-
-
-def _check_fit_args(model, train, optimizer, epochs, batch_size, val, scheduler, scheduler_interval, callbacks):
+def _check_fit_args(model, train, optimizer, epochs, batch_size, val, scheduler, scheduler_interval, callbacks,
+                    loss_fn, progress, seed, clip_grad_norm) -> None:
     """Every argument error is raised here, before the model or optimizer is touched."""
-    if not isinstance(model, torch.nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module; got {type(model).__name__}")
-    for name, data in (("train", train), ("val", val)):
-        if data is not None and not isinstance(data, TensorData):
-            raise ValueError(f"{name} must be a lrcourse.data.TensorData (e.g. load_fashion_mnist().train); "
-                             f"got {type(data).__name__}")
-    if len(train) == 0:
-        raise ValueError("train must hold at least one example; got an empty TensorData")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1; got {value!r}")
-    if scheduler_interval not in ("step", "epoch"):
-        raise ValueError(f"scheduler_interval must be 'step' or 'epoch'; got {scheduler_interval!r}")
-    _check_optimizer_holds_model(model, optimizer)
+    check_module("model", model)
+    check_source("train", train, batch_size)
+    if val is not None:
+        check_source("val", val, batch_size if isinstance(val, TensorData) else None)
+    check_int("epochs", epochs, 1)
+    check_choice("scheduler_interval", scheduler_interval, ("step", "epoch"))
+    check_optimizer_holds(model, optimizer)
+    if loss_fn is not None:
+        check_callable("loss_fn", loss_fn)
+    check_bool("progress", progress)
+    if seed is not None:
+        check_int("seed", seed, 0)
+    if clip_grad_norm is not None:
+        check_positive("clip_grad_norm", clip_grad_norm)
+    if isinstance(callbacks, (str, bytes, Callback)) or not isinstance(callbacks, (list, tuple)):
+        raise ArgumentTypeError(f"callbacks must be a list (or tuple) of lrcourse.Callback objects; got "
+                                f"{type(callbacks).__name__}")
+    for callback in callbacks:
+        if not isinstance(callback, Callback):
+            raise ArgumentTypeError(f"callbacks must be lrcourse.Callback instances; got {type(callback).__name__}")
     if scheduler is not None:
         if not callable(getattr(scheduler, "step", None)):
-            raise ValueError(f"scheduler must have a step() method; got {type(scheduler).__name__}")
+            raise ArgumentTypeError(f"scheduler must have a step() method; got {type(scheduler).__name__}")
         if getattr(scheduler, "optimizer", optimizer) is not optimizer:
             raise ValueError("scheduler was built on a different optimizer than the one passed to fit")
         if isinstance(scheduler, ReduceLROnPlateau) and scheduler_interval != "epoch":
             raise ValueError("scheduler_interval must be 'epoch' for ReduceLROnPlateau, which steps on a "
                              "per-epoch metric; got 'step'")
-    for callback in callbacks:
-        if not isinstance(callback, Callback):
-            raise ValueError(f"callbacks must be lrcourse.callbacks.Callback instances; got {type(callback).__name__}")
-
-
-def _check_optimizer_holds_model(model: torch.nn.Module, optimizer) -> None:
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise ValueError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
-    model_params = {id(p) for p in model.parameters()}
-    optimized = [p for group in optimizer.param_groups for p in group["params"]]
-    if not optimized or any(id(p) not in model_params for p in optimized):
-        raise ValueError("optimizer must optimize this model's parameters; it holds parameters that are not "
-                         "the model's (was it built for another model, or before the model was replaced?)")
-
-
-def lrs_applied(make_scheduler: Callable, steps: int = 3, scheduler_first: bool = False) -> tuple[list[float], list[str]]:
-    """The LR each ``optimizer.step()`` applies over ``steps`` steps of a one-parameter SGD
-    (initial LR 1) whose scheduler is ``make_scheduler(optimizer)``, with ``scheduler.step()``
-    called after ``optimizer.step()`` (right) or before it (``scheduler_first``), and the
-    warnings PyTorch gives. Lessons use it to show what the wrong order changes."""
-    parameter = torch.nn.Parameter(torch.ones(1))
-    optimizer = torch.optim.SGD([parameter], lr=1.0)
-    scheduler = make_scheduler(optimizer)
-    used = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for _ in range(steps):
-            optimizer.zero_grad()
-            (parameter ** 2).sum().backward()
-            if scheduler_first:
-                scheduler.step()
-            used.append(optimizer.param_groups[0]["lr"])
-            optimizer.step()
-            if not scheduler_first:
-                scheduler.step()
-    return used, [str(w.message) for w in caught]
+        plateau = [c for c in callbacks if type(c).__name__ == "ReduceLROnPlateau"]
+        if plateau:
+            raise ValueError("scheduler and a ReduceLROnPlateau callback cannot be combined: the scheduler sets "
+                             "the LR itself and would undo every reduction (Keras refuses this too). Use one: "
+                             "the schedule, or a constant LR with ReduceLROnPlateau")

@@ -18,8 +18,8 @@ def test_runs_at_different_lrs_start_from_the_same_weights(fmnist):
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(lr=0.1, optimizer="lbfgs"), "optimizer must be one of"),
-    (dict(lr=0.0), "lr must be a number > 0"),
-    (dict(lr=True), "lr must be a number > 0"),
+    (dict(lr=0.0), "lr must be a finite number > 0"),
+    (dict(lr=True), "lr must be a finite number > 0"),
 ])
 def test_bad_arguments(fmnist, kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -7,7 +7,7 @@ import lrcourse
 from lrcourse.callbacks import FitState
 from lrcourse.plateau import EarlyStopping, ReduceLROnPlateau
 from lrcourse.plateau import replay as replay_callbacks
-from lrcourse.train import History
+from lrcourse.callbacks import History
 
 
 def replay(callback, values, monitor="val_loss", lr=0.1, model=None):

@@ -3,10 +3,12 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from lrcourse.plots import plot_loss, plot_metrics, plot_timeline, show_images  # noqa: E402
-from lrcourse.train import History  # noqa: E402
+import lrcourse.schedules as S  # noqa: E402
+from lrcourse import EarlyStopping, History, ReduceLROnPlateau  # noqa: E402
+from lrcourse.plots import plot_loss, plot_metrics, plot_schedule, plot_timeline, show_images  # noqa: E402
 
 
 @pytest.fixture
@@ -47,10 +49,28 @@ def test_plot_timeline_marks_reductions_best_and_stop():
     history = History(steps_per_epoch=2, lr=[0.1, 0.1, 0.1, 0.1, 0.01, 0.01], loss=[1.0] * 6,
                       train_loss=[1.0] * 3, train_accuracy=[0.5] * 3, val_loss=[0.9, 0.8, 0.85],
                       val_accuracy=[0.5] * 3)
-    ax = plot_timeline(history, reductions=[(2, 0.1, 0.01)], stopped_epoch=3, best_epoch=2)
+    plateau, stopping = ReduceLROnPlateau(), EarlyStopping()
+    plateau.reductions = [(2, 0.1, 0.01)]
+    stopping.best_epoch, stopping.stopped_epoch = 2, 3
+    ax = plot_timeline(history, [plateau, stopping])
     labels = [text.get_text() for text in ax.get_legend().get_texts()]
     assert labels == ["val loss", "LR reduced", "best", "stopped at 3"]
     lr_axis = [other for other in ax.figure.axes if other is not ax][0]
     assert list(lr_axis.lines[0].get_ydata()) == [0.1, 0.1, 0.01]
     with pytest.raises(ValueError, match="no val_loss"):
         plot_timeline(History(steps_per_epoch=1))
+
+
+def test_plot_schedule_draws_lr_and_momentum_where_there_is_one():
+    _, ax = plt.subplots()
+    schedule = S.one_cycle(max_lr=0.1, total_steps=100)
+    assert plot_schedule(schedule, 100, ax=ax, label="1-cycle") is ax
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), S.sample(schedule, 100))
+    assert ax.lines[0].get_label() == "1-cycle"
+    assert len(ax.figure.axes) == 2  # the momentum's twin axis
+    momentum_ax = next(other for other in ax.figure.axes if other is not ax)
+    np.testing.assert_array_equal(momentum_ax.lines[0].get_ydata(), S.sample(schedule.momentum, 100))
+    lone = plot_schedule(S.cosine(base_lr=0.1, total_steps=100), 100)
+    assert len(lone.figure.axes) == 1 and lone.get_ylabel() == "learning rate"
+    assert lone.lines[0].get_label() == "Cosine"
+    plt.close("all")

@@ -205,3 +205,89 @@ def test_empty_data_and_foreign_optimizer(fmnist):
     other = lrcourse.MLP()
     with pytest.raises(ValueError, match="optimizer must optimize this model's parameters"):
         lr_range_test(other, fmnist.train[:64], opt, progress=False)
+
+
+def grads_of(model):
+    return [None if p.grad is None else p.grad.clone() for p in model.parameters()]
+
+
+def test_pending_gradients_are_restored_and_none_stays_none(fmnist):
+    model, opt = setup()
+    assert all(g is None for g in grads_of(model))
+    lr_range_test(model, fmnist.train[:640], opt, num_iter=10, progress=False)
+    assert all(g is None for g in grads_of(model))  # no leftover gradient for a later optimizer.step()
+    torch.nn.functional.cross_entropy(model(fmnist.train[:32].x), fmnist.train[:32].y).backward()
+    pending = grads_of(model)
+    with pytest.raises(RuntimeError):
+        lr_range_test(model, fmnist.train[:640], opt, num_iter=10, progress=False,
+                      on_step=Interrupt(3, RuntimeError("boom")))
+    for before, after in zip(pending, grads_of(model)):
+        assert torch.equal(before, after)
+
+
+class SelfInterruptingMLP(lrcourse.MLP):
+    """Sends itself a Ctrl-C in the middle of the range test's restore (its load_state_dict)."""
+
+    def load_state_dict(self, *args, **kwargs):
+        import os
+        import signal
+        os.kill(os.getpid(), signal.SIGINT)
+        return super().load_state_dict(*args, **kwargs)
+
+
+def test_a_second_ctrl_c_during_the_restore_waits_until_everything_is_back(fmnist):
+    lrcourse.seed_everything(0)
+    model = SelfInterruptingMLP()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    trained_a_little(model, opt, fmnist.train)
+    before = state_of(model, opt)
+    with pytest.raises(KeyboardInterrupt):
+        lr_range_test(model, fmnist.train[:2000], opt, num_iter=50, progress=False,
+                      on_step=Interrupt(5, KeyboardInterrupt()))
+    assert_bitwise_equal(before, state_of(model, opt))
+    assert opt.param_groups[0]["lr"] == 0.1
+
+
+@pytest.mark.parametrize("start_lr", [np.float32(1e-5), np.float64(1e-5), torch.tensor(1e-5)])
+def test_numbers_of_any_numeric_type_are_accepted(fmnist, start_lr):
+    model, opt = setup()
+    result = lr_range_test(model, fmnist.train[:320], opt, start_lr=start_lr, end_lr=np.float32(1.0), num_iter=5,
+                           progress=False)
+    assert result.lrs[0] == pytest.approx(1e-5) and isinstance(result.start_lr, float)
+
+
+def test_a_dataloader_with_workers_is_a_source_and_everything_is_restored(fmnist):
+    model, opt = setup()
+    trained_a_little(model, opt, fmnist.train)
+    before = state_of(model, opt)
+    data = fmnist.train[:640]
+    generator = torch.Generator().manual_seed(5)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(data.x, data.y), batch_size=64,
+                                         shuffle=True, num_workers=2, generator=generator)
+    own = generator.get_state()
+    result = lr_range_test(model, loader, opt, num_iter=25, end_lr=1.0, progress=False)
+    assert result.steps == 25  # 10 batches per pass: the loader was iterated again
+    assert_bitwise_equal(before, state_of(model, opt))
+    assert torch.equal(own, generator.get_state())  # the loader shuffles next as it would have
+
+
+def test_two_range_tests_in_two_threads_give_their_own_results(fmnist):
+    import threading
+
+    from lrcourse.device import seeded
+
+    def one(seed, out):
+        model = seeded(lrcourse.MLP, 0)  # lrcourse's forks of the global generators take turns
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        out[seed] = lr_range_test(model, fmnist.train[:640], opt, num_iter=30, seed=seed, progress=False).losses
+
+    alone = {}
+    one(0, alone)
+    one(1, alone)
+    together = {}
+    threads = [threading.Thread(target=one, args=(seed, together)) for seed in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert together == alone

@@ -257,19 +257,6 @@ def test_sample_is_the_schedule_at_each_step():
         S.sample(schedule, 0)
 
 
-def test_plot_schedule_draws_lr_and_momentum_where_there_is_one():
-    _, ax = plt.subplots()
-    schedule = S.one_cycle(max_lr=0.1, total_steps=100)
-    assert S.plot_schedule(schedule, 100, ax=ax) is ax
-    np.testing.assert_array_equal(ax.lines[0].get_ydata(), S.sample(schedule, 100))
-    assert len(ax.figure.axes) == 2  # the momentum's twin axis
-    momentum_ax = next(other for other in ax.figure.axes if other is not ax)
-    np.testing.assert_array_equal(momentum_ax.lines[0].get_ydata(), S.sample(schedule.momentum, 100))
-    lone = S.plot_schedule(S.cosine(base_lr=0.1, total_steps=100), 100)
-    assert len(lone.figure.axes) == 1 and lone.get_ylabel() == "learning rate"
-    plt.close("all")
-
-
 def test_importing_the_schedules_does_not_import_matplotlib():
     import subprocess
     import sys

@@ -153,7 +153,7 @@ def test_evaluate_reports_mean_loss_and_accuracy_and_restores_the_mode():
 
 
 def test_lrs_applied_shows_the_scheduler_order_effect():
-    from lrcourse.train import lrs_applied
+    from lrcourse.experiments import lrs_applied
 
     def halving(optimizer):
         return torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.5)

@@ -105,3 +105,68 @@ def test_snapshot_panel_follows_the_sliders():
     assert len(markers[0].get_xdata()) == 4
     with pytest.raises(ValueError, match="M must be an int >= 1"):
         snapshot_panel(M=0)
+
+
+def dropdowns(panel):
+    return {name: list(control.options) for name, control in panel.controls.items()
+            if isinstance(control, widgets.Dropdown)}
+
+
+def test_every_option_of_the_range_test_panel_runs(fmnist):
+    from lrcourse.widgets import range_test_panel
+
+    panel = range_test_panel(fmnist.train[:1000], fmnist.val[:200], num_iter=10)
+    options = dropdowns(panel)
+    assert set(options) == {"model", "optimizer", "batch_size"}
+    for name, values in options.items():
+        for value in values:
+            panel.controls[name].value = value
+            panel.run_button.click()
+            panel.wait(120)
+            assert panel.error is None, (name, value, panel.error)
+            panel.controls[name].value = values[0]
+    panel.controls["optimizer"].value = "adagrad"
+    panel.run_button.click()
+    panel.wait(60)
+    next(iter(panel.action_buttons.values())).click()
+    panel.wait(120)
+    assert panel.error is None and any("default, lr=0.01" in label for label in panel.result.runs)
+
+
+def test_every_option_of_the_training_panel_runs(fmnist):
+    panel = training_panel(fmnist.train[:256], fmnist.val[:100], epochs=1)
+    for name, values in dropdowns(panel).items():
+        for value in values:
+            panel.controls[name].value = value
+            panel.run_button.click()
+            panel.wait(120)
+            assert panel.error is None, (name, value, panel.error)
+
+
+def test_every_option_of_the_descent_panel_draws():
+    panel = descent_panel()
+    for surface in panel.controls["surface"].options:
+        panel.controls["surface"].value = surface
+        assert panel.error is None and panel.result.surface.name
+
+
+def test_two_panels_running_at_once_get_the_results_each_gets_alone(fmnist):
+    from lrcourse.widgets import range_test_panel
+
+    def make(batch):
+        panel = range_test_panel(fmnist.train[:2000], num_iter=40)
+        panel.controls["batch_size"].value = batch
+        return panel
+
+    alone = []
+    for batch in (32, 128):
+        panel = make(batch)
+        panel.run_button.click()
+        panel.wait(60)
+        alone.append(panel.result.test.losses)
+    panels = [make(batch) for batch in (32, 128)]
+    for panel in panels:
+        panel.run_button.click()
+    for panel in panels:
+        panel.wait(60)
+    assert [panel.result.test.losses for panel in panels] == alone

@@ -10,11 +10,11 @@ Each schedule is a frozen dataclass built with keyword arguments (the lowercase 
 the classes), checked when built, and called with a 0-based step to give the absolute LR
 of that step; its docstring has the formula. Modules: :mod:`.decay`, :mod:`.warmup`,
 :mod:`.cyclical` (cyclical LRs, 1-cycle, SGDR), :mod:`.combine` (phases in normalized
-time) and :mod:`.adapters` (PyTorch schedulers, samples, plots).
+time) and :mod:`.adapters` (PyTorch schedulers, samples). ``lrcourse.plots.plot_schedule`` draws one.
 """
 
 from ._common import Schedule
-from .adapters import LRMultiplier, MomentumScheduler, plot_schedule, sample, to_lambda_lr
+from .adapters import LRMultiplier, MomentumScheduler, sample, to_lambda_lr
 from .combine import (
     Combine,
     CosAnneal,
@@ -100,7 +100,6 @@ __all__ = [
     "linear_warmup",
     "multistep",
     "one_cycle",
-    "plot_schedule",
     "polynomial",
     "sample",
     "step_decay",

@@ -1,21 +1,24 @@
-"""What the schedule modules share: the ``Schedule`` type and the argument checks.
-
-Every check raises ``ValueError`` naming the parameter and what it allows, so a bad
-schedule fails where it is built, not thousands of steps into training.
+"""What the schedule modules share: the ``Schedule`` type, the step check, half a cosine, and
+the argument checks (from :mod:`lrcourse.checks`), so a bad schedule fails where it is built,
+not thousands of steps into training.
 """
 
 from __future__ import annotations
 
 import math
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Callable
+
+from ..checks import check_at_least, check_between, check_int, check_positive, is_real
+
+__all__ = ["Schedule", "check_at_least", "check_between", "check_int", "check_max_lr", "check_positive",
+           "check_schedule", "check_step", "cos_between", "is_real"]
 
 #: A schedule maps a 0-based step to an absolute learning rate (or momentum).
 Schedule = Callable[[int], float]
 
 
-def _is_real(value) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+_is_real = is_real
 
 
 def cos_between(start: float, end: float, x: float) -> float:
@@ -25,31 +28,6 @@ def cos_between(start: float, end: float, x: float) -> float:
     """
     weight = (1 + math.cos(math.pi * x)) / 2
     return start * weight + end * (1 - weight)
-
-
-def check_positive(name: str, value) -> None:
-    if not (_is_real(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
-
-
-def check_at_least(name: str, value, low: float) -> None:
-    if not (_is_real(value) and value >= low):
-        raise ValueError(f"{name} must be a finite number >= {low:g}; got {value!r}")
-
-
-def check_between(name: str, value, low: float, high: float, *, closed: str = "neither") -> None:
-    """``value`` in the interval from ``low`` to ``high``; ``closed`` is "neither", "low", "high" or "both"."""
-    above = value >= low if closed in ("low", "both") else value > low
-    below = value <= high if closed in ("high", "both") else value < high
-    if not (_is_real(value) and above and below):
-        left = "[" if closed in ("low", "both") else "("
-        right = "]" if closed in ("high", "both") else ")"
-        raise ValueError(f"{name} must be a number in {left}{low:g}, {high:g}{right}; got {value!r}")
-
-
-def check_int(name: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}")
 
 
 def check_max_lr(base_lr, max_lr) -> None:

@@ -1,4 +1,4 @@
-r"""From schedules to PyTorch and to pictures: LR and momentum schedulers, samples, a plot.
+r"""From schedules to PyTorch: LR and momentum schedulers, and samples of a schedule.
 
 :func:`to_lambda_lr` drives an optimizer's LR with a schedule through PyTorch's own
 ``LambdaLR``, so ``fit(..., scheduler=...)``, checkpoints and anything else that knows
@@ -117,23 +117,3 @@ def sample(schedule: Schedule, steps: int) -> np.ndarray:
     check_schedule("schedule", schedule)
     check_int("steps", steps, 1)
     return np.array([schedule(t) for t in range(steps)], dtype=float)
-
-
-def plot_schedule(schedule: Schedule, steps: int, ax=None):
-    """The LR per step for ``steps`` steps; the momentum too, on a second axis, where the
-    schedule has one (``one_cycle``). Returns the LR axes."""
-    import matplotlib.pyplot as plt  # here, so that importing the schedules needs no matplotlib
-
-    lrs = sample(schedule, steps)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 3))
-    x = np.arange(steps)
-    ax.plot(x, lrs, color="C0")
-    ax.set(xlabel="step", title=type(schedule).__name__)
-    ax.set_ylabel("learning rate", color="C0")
-    momentum = getattr(schedule, "momentum", None)
-    if momentum is not None:
-        twin = ax.twinx()
-        twin.plot(x, sample(momentum, steps), color="C1", linestyle="--")
-        twin.set_ylabel("momentum", color="C1")
-    return ax

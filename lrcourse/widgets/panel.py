@@ -36,18 +36,21 @@ class RunControl:
 
     def __init__(self, panel: Panel):
         self._panel = panel
-        self._last_draw = 0.0
+        self._next_draw = 0.0
 
     @property
     def stop_requested(self) -> bool:
         return self._panel._stop_requested.is_set()
 
     def report(self, fraction: float, partial: Any = None) -> None:
-        """Move the progress bar; draw ``partial`` (at most twice a second) for a live plot."""
+        """Move the progress bar; draw ``partial`` for a live plot, at most twice a second and
+        never more than a quarter of the time (a slow machine draws less often, not slower)."""
         self._panel.progress.value = min(max(fraction, 0.0), 1.0)
-        if partial is not None and time.monotonic() - self._last_draw > 0.5:
-            self._last_draw = time.monotonic()
+        if partial is not None and time.monotonic() >= self._next_draw:
+            started = time.monotonic()
             self._panel._draw(partial)
+            took = time.monotonic() - started
+            self._next_draw = started + took + max(0.5, 3 * took)
 
     def fit_callback(self, every: int = 10) -> Callback:
         """A ``fit`` callback that reports progress and stops training on Stop."""
@@ -172,7 +175,7 @@ class Panel(widgets.VBox):
         self.draw(result, figure)
         # Replacing the outputs trait works with or without a front end, from any thread.
         self.output.outputs = ()
-        self.output.append_display_data(Image(figure_png(figure, dpi=FIGURE_DPI)))
+        self.output.append_display_data(Image(figure_png(figure, dpi=FIGURE_DPI, tight=False)))
         if self.caption is not None:
             self.output.append_display_data(Markdown(self.caption(result)))
         return figure

@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import schedules as S
+from ..plots import plot_schedule
 from .panel import Panel
 
 SGD_LINE = "optimizer = torch.optim.SGD(model.parameters(), lr={lr!r}, momentum=0.9)\n"
@@ -117,11 +118,9 @@ def explore(schedule: str, compare: str, base_lr: float, max_lr: float, step_siz
 
 
 def plot_view(view: ScheduleView, figure: Figure) -> None:
-    ax = figure.subplots()
-    S.plot_schedule(view.schedule, view.steps, ax=ax)
+    ax = plot_schedule(view.schedule, view.steps, ax=figure.subplots(), label=view.name)
     if view.compare is not None:
         ax.plot(np.arange(view.steps), S.sample(view.compare, view.steps), linestyle="--", label=view.compare_name)
-    ax.lines[0].set_label(view.name)
     if view.log_scale:
         ax.set_yscale("log")
     ax.legend(fontsize=8, loc="upper right")

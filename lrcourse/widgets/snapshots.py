@@ -6,7 +6,8 @@ from __future__ import annotations
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
-from ..snapshots import SnapshotPlan, plot_snapshot_plan, snapshot_plan
+from ..plots import plot_snapshot_plan
+from ..snapshots import SnapshotPlan, snapshot_plan
 from .panel import Panel
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
 from ..data import TensorData
-from ..device import seed_everything
-from ..experiments import MODELS, OPTIMIZERS, Run, train_at_lr
+from ..device import seeded
+from ..experiments import MODELS, OPTIMIZERS, RangeTestComparison, compare_with_default, default_lr, train_at_lr
 from ..plots import plot_descent, plot_descent_loss, plot_loss, plot_metrics, plot_range_test
 from ..range_test import RangeTest, lr_range_test
 from ..surfaces import SURFACES, gradient_descent
@@ -75,22 +73,11 @@ def _draw_training(run, figure: Figure) -> None:
                     f"{run.history.seconds:.1f} s{stopped}", fontsize=9)
 
 
-@dataclass
-class RangeTestComparison:
-    """A range test and, once requested, one-epoch runs at its suggestion and at a default LR."""
-
-    test: RangeTest
-    runs: dict[str, Run] = field(default_factory=dict)
-
-
-#: PyTorch's default LR for each optimizer: the "default LR" a range test is compared with.
-DEFAULT_LRS = {"sgd": 1e-3, "momentum": 1e-3, "adam": 1e-3, "adamw": 1e-3}
-
-
 def range_test_panel(train: TensorData, val: TensorData | None = None, model: str = "mlp",
                      optimizer: str = "momentum", batch_size: int = 64, num_iter: int = 100) -> Panel:
     """Run the LR range test with the chosen model, optimizer and ramp; then train one epoch
-    at its suggestion and at the optimizer's default LR, and compare."""
+    at its suggestion and at the optimizer's default LR, and compare
+    (:func:`lrcourse.experiments.compare_with_default`)."""
     if model not in MODELS:
         raise ValueError(f"model must be one of {sorted(MODELS)}; got {model!r}")
     if optimizer not in OPTIMIZERS:
@@ -107,9 +94,8 @@ def range_test_panel(train: TensorData, val: TensorData | None = None, model: st
     }
 
     def run_test(model, optimizer, batch_size, start_lr, end_lr, num_iter, control):
-        seed_everything(0)
-        net = MODELS[model]().to(train.device)
-        opt = OPTIMIZERS[optimizer](net.parameters(), lr=DEFAULT_LRS[optimizer])
+        net = seeded(MODELS[model], 0, train.device)
+        opt = OPTIMIZERS[optimizer](net.parameters(), lr=default_lr(optimizer))
 
         def on_step(partial: RangeTest) -> bool:
             control.report(partial.steps / num_iter, RangeTestComparison(partial))
@@ -120,12 +106,8 @@ def range_test_panel(train: TensorData, val: TensorData | None = None, model: st
                                                  on_step=on_step))
 
     def compare(previous, model, optimizer, batch_size, control, **_):
-        lrs = {f"suggestion, lr={previous.test.suggestion:.2g}": previous.test.suggestion,
-               f"default, lr={DEFAULT_LRS[optimizer]:g}": DEFAULT_LRS[optimizer]}
-        runs = {label: train_at_lr(train, lr, val=val, optimizer=optimizer, model=MODELS[model], epochs=1,
-                                   batch_size=batch_size, callbacks=[control.fit_callback()])
-                for label, lr in lrs.items()}
-        return RangeTestComparison(previous.test, runs)
+        return compare_with_default(previous.test, train, val=val, optimizer=optimizer, model=MODELS[model],
+                                    epochs=1, batch_size=batch_size, callbacks=[control.fit_callback()])
 
     return Panel(controls, compute=run_test, draw=_draw_range_test, live=False,
                  actions={"Train 1 epoch at the suggestion": compare})

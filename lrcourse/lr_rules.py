@@ -1,0 +1,132 @@
+r"""From a range-test curve to a learning rate: smoothing, and the rules that read the curve.
+
+Every rule is a function of ``(lrs, losses)``, two sequences of equal length with the LRs
+increasing, so it applies to any curve: one a range test measured, a curve made up for an
+exercise, the raw losses instead of the smoothed ones. :class:`~lrcourse.range_test.RangeTest`
+applies them to its smoothed loss, trimmed as fastai trims (:func:`trimmed`).
+
+The smoothing is an exponential moving average with bias correction,
+
+.. math::
+    a_i = \beta a_{i-1} + (1 - \beta)\,\ell_i,\quad a_{-1} = 0, \qquad
+    \hat a_i = \frac{a_i}{1 - \beta^{i+1}},
+
+so the first values are not dragged towards the 0 the average starts from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class MovingAverage:
+    """The bias-corrected exponential moving average, one value at a time: ``update(x)`` returns
+    :math:`\\hat a_i` after taking in ``x``. ``beta`` in ``[0, 1)``; 0 is no smoothing."""
+
+    beta: float
+    average: float = 0.0
+    count: int = 0
+
+    def __post_init__(self):
+        if not 0 <= self.beta < 1:
+            raise ValueError(f"beta must be in [0, 1); got {self.beta!r}")
+
+    def update(self, value: float) -> float:
+        self.count += 1
+        self.average = self.beta * self.average + (1 - self.beta) * value
+        return self.average / (1 - self.beta ** self.count)
+
+
+def smooth(values, beta: float) -> np.ndarray:
+    """The bias-corrected moving average of ``values`` (see the module docstring), as an array."""
+    average = MovingAverage(beta)
+    return np.array([average.update(float(v)) for v in values], dtype=float)
+
+
+def _arrays(lrs, losses) -> tuple[np.ndarray, np.ndarray]:
+    lrs, losses = np.asarray(lrs, dtype=float), np.asarray(losses, dtype=float)
+    if lrs.ndim != 1 or lrs.shape != losses.shape:
+        raise ValueError(f"lrs and losses must be 1-D and of the same length; got shapes {lrs.shape} and "
+                         f"{losses.shape}")
+    if len(lrs) == 0:
+        raise ValueError("lrs and losses must hold at least one point")
+    if not (lrs > 0).all():
+        raise ValueError("lrs must all be > 0")
+    return lrs, losses
+
+
+def finite(lrs, losses) -> tuple[np.ndarray, np.ndarray]:
+    """The points whose loss is finite (a diverged test ends in NaN or inf)."""
+    lrs, losses = np.asarray(lrs, dtype=float), np.asarray(losses, dtype=float)
+    keep = np.isfinite(losses)
+    return lrs[keep], losses[keep]
+
+
+def trimmed(lrs, losses) -> tuple[np.ndarray, np.ndarray]:
+    """Without the first 10% of the points (the average still settling) and the last 5% (the
+    blow-up that ended the test); curves of fewer than 10 points are kept whole."""
+    lrs, losses = np.asarray(lrs, dtype=float), np.asarray(losses, dtype=float)
+    if len(lrs) < 10:
+        return lrs, losses
+    kept = slice(len(lrs) // 10, len(lrs) - max(len(lrs) // 20, 1))
+    return lrs[kept], losses[kept]
+
+
+def steepest(lrs, losses) -> float:
+    """The LR where the loss falls fastest per unit of log(LR): :math:`\\arg\\min_i\\, d\\ell / d\\log\\eta`."""
+    lrs, losses = _arrays(lrs, losses)
+    if len(lrs) < 2:
+        return float(lrs[0])
+    return float(lrs[int(np.argmin(np.gradient(losses, np.log(lrs))))])
+
+
+def valley(lrs, losses) -> float:
+    """fastai's ``valley`` rule, exactly: find the longest strictly decreasing subsequence of the
+    loss, ending at point ``end`` with ``length`` points; the valley spans ``start = end - length``
+    to ``end``, and the rule takes the point ``start + int(s) + int(s / 2)``, ``s = length / 3``,
+    about two thirds of the way down. Where no point is below an earlier one, ``start = end = 0``.
+    As in fastai, an index of -1 (a descent of one or two points from the very first point) wraps
+    to the last point."""
+    lrs, losses = _arrays(lrs, losses)
+    n = len(losses)
+    # length[i]: the longest strictly decreasing subsequence ending at i; O(n^2) is fine
+    # for the few hundred points of a range test.
+    length = np.ones(n, dtype=int)
+    for i in range(1, n):
+        earlier = losses[:i] > losses[i]
+        if earlier.any():
+            length[i] = length[:i][earlier].max() + 1
+    # The first of the longest, as fastai's strict comparison keeps it.
+    end = int(np.argmax(length))
+    start = end - int(length[end]) if length[end] > 1 else 0
+    sections = (end - start) / 3
+    return float(lrs[start + int(sections) + int(sections / 2)])
+
+
+def lowest(lrs, losses) -> float:
+    """The LR of the lowest loss: past it, the loss turns up."""
+    lrs, losses = _arrays(lrs, losses)
+    return float(lrs[int(np.argmin(losses))])
+
+
+def min_over_10(lrs, losses) -> float:
+    """The LR of the lowest loss divided by 10 (fastai's original rule)."""
+    return lowest(lrs, losses) / 10
+
+
+def cyclical_range(lrs, losses) -> tuple[float, float]:
+    """``(base_lr, max_lr)`` for a cyclical schedule, after Smith's reading of the curve: where
+    the loss starts to fall (10% of its drop done) and where it has nearly stopped falling
+    (90% done), both at or before the lowest point."""
+    lrs, losses = _arrays(lrs, losses)
+    bottom = int(np.argmin(losses))
+    drop = losses[0] - losses[bottom]
+    fallen = (losses[0] - losses[: bottom + 1]) / drop if drop > 0 else np.ones(bottom + 1)
+    return float(lrs[np.argmax(fallen >= 0.1)]), float(lrs[np.argmax(fallen >= 0.9)])
+
+
+#: The rules by name, as ``RangeTest.suggestions`` and the benchmark call them.
+RULES = {"steepest": steepest, "valley": valley, "min_over_10": min_over_10}
