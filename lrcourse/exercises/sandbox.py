@@ -13,8 +13,9 @@ The child gets, before anything else runs in it:
 - an address-space limit of ``memory_limit`` bytes above its size at the fork (Linux);
 - ``/dev/null`` for file descriptors 0-2 and every other inherited descriptor closed, so that
   nothing it does can reach the notebook's sockets (Jupyter's ZMQ streams are not fork-safe);
-  ``sys.stdout``/``sys.stderr`` write into the capped capture instead, ``input()`` refuses, and
-  IPython's ``display`` prints its text form into the capture;
+  ``sys.stdout``/``sys.stderr`` write into the capped capture instead, ``input()`` refuses,
+  IPython's ``display`` prints its text form into the capture, and ipykernel's own route from a
+  forked process to the notebook is shut (output through it is dropped);
 - and it leaves by ``os._exit``: no exit handler of the parent runs twice.
 
 Unix only (:data:`AVAILABLE`); the caller falls back to running in-process elsewhere.
@@ -260,10 +261,11 @@ def _child(function: Callable[[], Any], write_fd: int, output_limit: int, memory
         _limit_resources(memory_limit)
         channel = _Channel(write_fd)
         output = _CappedOutput(channel, output_limit)
+        kernel_streams = (sys.stdout, sys.stderr)
         sys.stdout = sys.stderr = output
         sys.stdin = io.StringIO()
         builtins.input = _no_input
-        _display_as_text()
+        _cut_off_the_kernel(kernel_streams)
         _channel.set(channel)
         try:
             value = function()
@@ -309,9 +311,11 @@ def _limit_resources(memory_limit: int | None) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _display_as_text() -> None:
-    """In a Jupyter kernel, ``display()`` (and inline ``plt.show()``) would publish on the kernel's
-    socket; in the child it prints the text form into the capture instead."""
+def _cut_off_the_kernel(streams) -> None:
+    """In a Jupyter kernel: ``display()`` (and inline ``plt.show()``) print their text form into
+    the capture, and ipykernel's IOPub thread, which a forked process would use to reach the
+    notebook (through the kernel's output ``streams``, a logging handler holding one, a widget),
+    is marked closed in this process, so that everything sent through it is dropped."""
     module = sys.modules.get("IPython.core.interactiveshell")
     if module is None or not module.InteractiveShell.initialized():
         return
@@ -319,3 +323,8 @@ def _display_as_text() -> None:
 
     shell = module.InteractiveShell.instance()
     shell.display_pub = DisplayPublisher(shell=shell)
+    kernel = getattr(shell, "kernel", None)
+    threads = [getattr(kernel, "iopub_thread", None), getattr(getattr(kernel, "iopub_socket", None), "io_thread", None)]
+    for thread in threads + [getattr(stream, "pub_thread", None) for stream in streams]:
+        if thread is not None and hasattr(thread, "socket"):
+            thread.socket = None  # ipykernel's IOPubThread sends nothing once its socket is None
