@@ -1,0 +1,69 @@
+"""What grading in a child process costs per check: ``q.feedback(solution)`` sandboxed and in-process.
+
+The notebook's process holds FashionMNIST (``load_fashion_mnist()``), as a lesson's kernel does,
+so the fork copies the page tables of a realistically sized process. Each question's shown
+solution is checked ``--repeats`` times both ways (alternating, after one untimed warm-up); the
+table gives the median time per check and the difference, which is the sandbox's overhead
+(fork, the child's set-up, the pipe, the kill and the wait).
+
+Run:  python benchmarks/exercise_check.py [--repeats 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import statistics
+import time
+
+import torch
+
+import lrcourse
+from lrcourse.exercises import LESSONS, core, questions
+
+
+def solution(question):
+    namespace = {"ex": importlib.import_module(f"lrcourse.exercises.{question.lesson}")}
+    exec(question.solution_code, namespace)
+    return namespace[question.answer_name]
+
+
+def seconds(question, answer, sandboxed: bool) -> float:
+    core.SANDBOX = sandboxed
+    start = time.perf_counter()
+    feedback = question.feedback(answer)
+    elapsed = time.perf_counter() - start
+    assert feedback.outcome == core.CORRECT, feedback
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    data = lrcourse.load_fashion_mnist()
+    with open("/proc/self/status") as file:
+        rss = next(line.split()[1] for line in file if line.startswith("VmRSS"))
+    print(f"parent: FashionMNIST on {data.train.x.device}, VmRSS {int(rss) / 1024:.0f} MiB, "
+          f"torch {torch.__version__}\n")
+    print(f"{'question':<42} {'in-process':>11} {'sandboxed':>10} {'overhead':>9}  (median ms)")
+    overheads = []
+    for key in LESSONS:
+        for question in questions(importlib.import_module(f"lrcourse.exercises.{key}")):
+            answer = solution(question)
+            times = {True: [], False: []}
+            for sandboxed in (True, False):
+                seconds(question, answer, sandboxed)  # warm-up
+            for _ in range(args.repeats):
+                for sandboxed in (True, False):
+                    times[sandboxed].append(seconds(question, answer, sandboxed))
+            inside, outside = (1e3 * statistics.median(times[flag]) for flag in (False, True))
+            overheads.append(outside - inside)
+            print(f"{repr(question)[:42]:<42} {inside:>11.1f} {outside:>10.1f} {outside - inside:>9.1f}")
+    print(f"\noverhead per check: median {statistics.median(overheads):.1f} ms, "
+          f"range {min(overheads):.1f} to {max(overheads):.1f} ms over {len(overheads)} questions")
+
+
+if __name__ == "__main__":
+    main()
