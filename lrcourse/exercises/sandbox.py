@@ -31,6 +31,7 @@ import os
 import selectors
 import signal
 import sys
+import threading
 import time
 import warnings
 from contextvars import ContextVar
@@ -100,9 +101,10 @@ def run(function: Callable[[], Any], *, time_limit: float, output_limit: int, me
     read_fd, write_fd = os.pipe()
     try:
         with warnings.catch_warnings():
-            # Python 3.12+ warns of forking a process with threads; the child touches no lock
-            # those threads may hold: it runs Python and single-threaded PyTorch only.
-            warnings.simplefilter("ignore", DeprecationWarning)
+            # Python 3.12+ warns of forking a process with threads: a lock one of them held at the
+            # fork stays held in the child. The child runs Python and single-threaded PyTorch; a
+            # lock it meets held would at worst hang it until the deadline kills it.
+            warnings.filterwarnings("ignore", r".*fork\(\) may lead to deadlocks", DeprecationWarning)
             pid = os.fork()
     except BaseException:
         os.close(read_fd)
@@ -110,14 +112,15 @@ def run(function: Callable[[], Any], *, time_limit: float, output_limit: int, me
         raise
     if pid == 0:
         _child(function, write_fd, output_limit, memory_limit)  # never returns
-    os.close(write_fd)
-    with contextlib.suppress(OSError):
-        os.setpgid(pid, pid)  # the child does the same; whichever runs first wins the race
-    watch = _Watch(time_limit, output_limit)
+    watch, open_fds = _Watch(time_limit, output_limit), [read_fd, write_fd]
     try:
+        os.close(open_fds.pop())  # the write end is the child's
+        with contextlib.suppress(OSError):
+            os.setpgid(pid, pid)  # the child does the same; whichever runs first wins the race
         watch.read(read_fd)
-    finally:
-        os.close(read_fd)
+    finally:  # whatever happened, Ctrl-C included: nothing of the child is left running
+        for fd in open_fds:
+            os.close(fd)
         status = _stop(pid)
     return watch.result(status)
 
@@ -213,12 +216,13 @@ class _Channel:
     """The child's end of the pipe: one JSON object per line."""
 
     def __init__(self, fd: int):
-        self.fd = fd
+        self.fd, self.lock = fd, threading.Lock()
 
     def send(self, event: dict) -> None:
         data = (json.dumps(event) + "\n").encode()
-        while data:
-            data = data[os.write(self.fd, data):]
+        with self.lock:  # a line longer than PIPE_BUF is written in pieces: keep other threads' lines out
+            while data:
+                data = data[os.write(self.fd, data):]
 
 
 class _CappedOutput(io.TextIOBase):
