@@ -98,6 +98,22 @@ def test_gd_step_wrong_answers(answer, outcome, words):
     assert feedback.outcome == outcome and words in feedback.message
 
 
+def test_grade_cases_names_the_first_failing_case():
+    def check(got, case):
+        if got == "boom":
+            raise grading.Wrong("it went boom")
+        return None if got == case.expected else f"you return {got}"
+
+    cases = [grading.Case(f"for x={x}", (x,), 2 * x) for x in (1, 2, 3)]
+    grading.grade_cases(lambda x: 2 * x, cases, check)
+    with pytest.raises(grading.Incorrect, match=r"^for x=2, you return 5$"):
+        grading.grade_cases(lambda x: 2 * x + (x == 2), cases, check)
+    with pytest.raises(grading.Incorrect, match=r"^for x=1, it went boom$"):
+        grading.grade_cases(lambda x: "boom", cases, check)
+    with pytest.raises(grading.LearnerError, match=r"^for x=3, your function raised ZeroDivisionError"):
+        grading.grade_cases(lambda x: 1 / (x - 3) and 2 * x, cases, check)
+
+
 def test_endless_loop_is_stopped(monkeypatch):
     monkeypatch.setattr(grading, "TIME_LIMIT_SECONDS", 0.2)
     feedback = lesson01.q1.feedback(gd_loops)

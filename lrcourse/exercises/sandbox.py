@@ -174,19 +174,20 @@ class _Watch:
         self.deadline = time.monotonic() + self.limit + GRACE_SECONDS
 
     def result(self, status: int | None) -> Result:
-        common = dict(output="".join(self.output), stage=self.stage, in_stage=self.in_stage, limit=self.limit)
         message = self.message or {}
+        # The child counts what it dropped; a child that died could not say, so a full capture counts as cut.
+        truncated = message["dropped"] > 0 if "dropped" in message else self.kept >= self.output_limit
+        common = dict(output="".join(self.output), output_truncated=truncated, stage=self.stage,
+                      in_stage=self.in_stage, limit=self.limit)
         if "value" in message:
-            return Result(True, message["value"], output_truncated=message.get("dropped", 0) > 0, **common)
-        truncated = self.kept >= self.output_limit
+            return Result(True, message["value"], **common)
         if "error" in message:
-            return Result(False, stopped="raised", error=str(message["error"]), output_truncated=truncated, **common)
+            return Result(False, stopped="raised", error=str(message["error"]), **common)
         if self.timed_out or status is None:
-            return Result(False, stopped="time", output_truncated=truncated, **common)
+            return Result(False, stopped="time", **common)
         if os.WIFSIGNALED(status):
-            return Result(False, stopped="signal", code=os.WTERMSIG(status), output_truncated=truncated, **common)
-        return Result(False, stopped="exit", code=os.waitstatus_to_exitcode(status), output_truncated=truncated,
-                      **common)
+            return Result(False, stopped="signal", code=os.WTERMSIG(status), **common)
+        return Result(False, stopped="exit", code=os.waitstatus_to_exitcode(status), **common)
 
 
 def _stop(pid: int) -> int | None:
