@@ -88,7 +88,6 @@ class _Markdown:
 
 def _stopped_feedback(result: sandbox.Result, answer_name: str) -> Feedback:
     """The feedback for a child process that did not return an outcome."""
-    output = result.output + ("\n... output truncated" if result.output_truncated else "")
     case = result.stage
     if result.stopped == "time" and result.in_stage:
         message = f"{case}, your function was still running after {result.limit:g} s (an endless loop?)"
@@ -109,7 +108,11 @@ def _stopped_feedback(result: sandbox.Result, answer_name: str) -> Feedback:
             message = f"{where} was stopped by signal {name}{why}"
         else:
             message = f"{where} raised {result.error}"
-    return Feedback(ERROR, message[:MESSAGE_LIMIT], output)
+    return Feedback(ERROR, message[:MESSAGE_LIMIT], _shown_output(result))
+
+
+def _shown_output(result: sandbox.Result) -> str:
+    return result.output + ("\n... output truncated" if result.output_truncated else "")
 
 
 class Question:
@@ -128,6 +131,8 @@ class Question:
 
     def __init__(self, title: str, grade: Callable[[Any], None], *, hints: tuple[str, ...], solution: str,
                  answer_name: str):
+        if not callable(grade):
+            raise TypeError(f"grade must be a function of the answer; got {type(grade).__name__}")
         if not hints:
             raise ValueError("hints must hold at least one hint")
         self.title, self.grade, self.hints = title, grade, hints
@@ -170,7 +175,7 @@ class Question:
         if not result.finished:
             return _stopped_feedback(result, self.answer_name)
         outcome, message = result.value
-        return Feedback(outcome, message, result.output + ("\n... output truncated" if result.output_truncated else ""))
+        return Feedback(outcome, message, _shown_output(result))
 
     def check(self, answer: Any) -> None:
         """Show the feedback for ``answer`` and record it if correct (:meth:`feedback` returns it)."""
