@@ -2,18 +2,17 @@
 
 import importlib
 import json
-import warnings
 
 import numpy as np
 import pytest
 import torch
 
 import lrcourse.exercises as exercises
-from lrcourse.exercises import (core, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07, lesson08,
-                                lesson09, lesson10, lesson11)
+from lrcourse.exercises import (core, grading, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07,
+                                lesson08, lesson09, lesson10, lesson11)
 
 LESSON_MODULES = [importlib.import_module(f"lrcourse.exercises.{key}") for key in exercises.LESSONS]
-ALL_QUESTIONS = [q for lesson in LESSON_MODULES for q in lesson.QUESTIONS]
+ALL_QUESTIONS = [q for lesson in LESSON_MODULES for q in exercises.questions(lesson)]
 
 
 @pytest.fixture(autouse=True)
@@ -30,15 +29,31 @@ def solution_answer(question):
 
 
 @pytest.mark.parametrize("question", ALL_QUESTIONS, ids=repr)
-def test_shown_solution_passes(question):
-    assert question.check(solution_answer(question)) is True
+def test_shown_solution_passes_and_is_recorded(question, progress_file, capsys):
+    answer = solution_answer(question)
+    assert question.feedback(answer).outcome == core.CORRECT
+    assert question.check(answer) is None  # the cell shows the feedback only, no True/False under it
+    assert capsys.readouterr().out == "Correct: well done.\n"
+    assert list(json.loads(progress_file.read_text())[question.lesson]) == [question.name]
 
 
 @pytest.mark.parametrize("question", ALL_QUESTIONS, ids=repr)
-def test_stub_is_not_attempted(question):
+def test_stub_is_not_attempted(question, progress_file, capsys):
     assert question.feedback(...).outcome == core.NOT_ATTEMPTED
     assert question.feedback(None).outcome == core.NOT_ATTEMPTED
-    assert question.check(...) is False
+    assert question.check(...) is None
+    assert capsys.readouterr().out.startswith("Not attempted yet: set ")
+    assert not progress_file.exists()
+
+
+def test_lesson_and_question_names_are_derived():
+    assert exercises.LESSONS == tuple(f"lesson{n:02d}" for n in range(1, 12))
+    for lesson in LESSON_MODULES:
+        named = {name: value for name, value in vars(lesson).items() if isinstance(value, core.Question)}
+        assert list(named) == [f"q{n}" for n in range(1, len(named) + 1)]
+        assert [q.name for q in exercises.questions(lesson)] == list(named)
+        for name, question in named.items():
+            assert (question.lesson, question.name) == (lesson.__name__.rpartition(".")[2], name)
 
 
 def gd_uphill(w, grad, lr):
@@ -83,8 +98,24 @@ def test_gd_step_wrong_answers(answer, outcome, words):
     assert feedback.outcome == outcome and words in feedback.message
 
 
+def test_grade_cases_names_the_first_failing_case():
+    def check(got, case):
+        if got == "boom":
+            raise grading.Wrong("it went boom")
+        return None if got == case.expected else f"you return {got}"
+
+    cases = [grading.Case(f"for x={x}", (x,), 2 * x) for x in (1, 2, 3)]
+    grading.grade_cases(lambda x: 2 * x, cases, check)
+    with pytest.raises(grading.Incorrect, match=r"^for x=2, you return 5$"):
+        grading.grade_cases(lambda x: 2 * x + (x == 2), cases, check)
+    with pytest.raises(grading.Incorrect, match=r"^for x=1, it went boom$"):
+        grading.grade_cases(lambda x: "boom", cases, check)
+    with pytest.raises(grading.LearnerError, match=r"^for x=3, your function raised ZeroDivisionError"):
+        grading.grade_cases(lambda x: 1 / (x - 3) and 2 * x, cases, check)
+
+
 def test_endless_loop_is_stopped(monkeypatch):
-    monkeypatch.setattr(core, "TIME_LIMIT_SECONDS", 0.2)
+    monkeypatch.setattr(grading, "TIME_LIMIT_SECONDS", 0.2)
     feedback = lesson01.q1.feedback(gd_loops)
     assert feedback.outcome == core.ERROR and "still running after 0.2 s" in feedback.message
 
@@ -162,6 +193,16 @@ def test_weight_ranges_wrong_answers(answer, words):
     assert feedback.outcome == core.INCORRECT and words in feedback.message
 
 
+def test_weight_ranges_check_leaves_the_global_rng_as_it_was(monkeypatch):
+    monkeypatch.setattr(core, "SANDBOX", False)  # in this process: a child's RNG could not leak anyway
+    torch.manual_seed(123)
+    state = torch.random.get_rng_state()
+    assert lesson02.q2.feedback(solution_answer(lesson02.q2)).outcome == core.CORRECT
+    assert torch.equal(torch.random.get_rng_state(), state)
+    first, second = lesson02._weight_range_cases(), lesson02._weight_range_cases()
+    assert [case.expected for case in first] == [case.expected for case in second]  # the same models every time
+
+
 def test_weight_ranges_accepts_tensor_values():
     answer = lambda m: {n: (p.min(), p.max()) for n, p in m.named_parameters()}  # noqa: E731
     assert lesson02.q2.feedback(answer)
@@ -190,33 +231,8 @@ def test_progress_records_correct_answers_only(progress_file):
     recorded = json.loads(progress_file.read_text())
     assert set(recorded) == {"lesson01", "lesson02"} and set(recorded["lesson01"]) == {"q2"}
     table = exercises.progress()
-    total = sum(len(importlib.import_module(f"lrcourse.exercises.{key}").QUESTIONS) for key in exercises.LESSONS)
-    assert (table.done, table.total) == (2, total)
+    assert (table.done, table.total) == (2, len(ALL_QUESTIONS))
     assert "lesson01  1/3" in str(table) and "<table>" in table._repr_html_()
-
-
-def test_corrupt_progress_file_warns_once_and_checks_still_work(progress_file, monkeypatch):
-    monkeypatch.setattr(core, "_warned", set())
-    progress_file.write_text("{not json")
-    with pytest.warns(UserWarning, match="could not read your exercise progress"):
-        assert lesson01.q2.check(0.04) is True
-    assert json.loads(progress_file.read_text())["lesson01"]["q2"]  # rewritten, readable again
-    progress_file.write_text("[1, 2]")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        exercises.progress()
-        exercises.progress()
-    assert len(caught) == 1 and "not in the expected format" in str(caught[0].message)
-
-
-def test_unwritable_progress_file_never_breaks_a_check(tmp_path, monkeypatch):
-    monkeypatch.setattr(core, "_warned", set())
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    monkeypatch.setenv("LRCOURSE_PROGRESS", str(blocker / "progress.json"))  # parent is a file
-    with pytest.warns(UserWarning) as caught:
-        assert lesson01.q2.check(0.04) is True
-    assert any("could not save" in str(w.message) for w in caught)
 
 
 def linear_ramp(start_lr, end_lr, num_iter):

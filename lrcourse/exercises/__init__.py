@@ -7,13 +7,21 @@ Each question ``ex.q1, ex.q2, ...`` has ``.check(answer)``, ``.hint(n)`` and ``.
 from __future__ import annotations
 
 import importlib
+import pkgutil
+import re
 from dataclasses import dataclass
 
-from .core import Feedback, Question, load_progress, progress_path
+from .core import Feedback, Question, questions
+from .records import load_progress, progress_path
 
-#: Lesson modules in course order.
-LESSONS = ("lesson01", "lesson02", "lesson03", "lesson04", "lesson05", "lesson06", "lesson07", "lesson08",
-           "lesson09", "lesson10", "lesson11")
+
+def _lessons() -> tuple[str, ...]:
+    """The lesson modules of this package (``lesson01``, ``lesson02``, ...), in course order."""
+    return tuple(sorted(info.name for info in pkgutil.iter_modules(__path__) if re.fullmatch(r"lesson\d+", info.name)))
+
+
+#: Lesson modules in course order, found in the package.
+LESSONS = _lessons()
 
 
 @dataclass(frozen=True)
@@ -45,15 +53,15 @@ class Progress:
 
 
 def progress() -> Progress:
-    """Your exercise progress, read from :func:`~lrcourse.exercises.core.progress_path`."""
+    """Your exercise progress, read from :func:`~lrcourse.exercises.records.progress_path`."""
     recorded = load_progress()
     rows = []
     for key in LESSONS:
         lesson = importlib.import_module(f"{__name__}.{key}")
-        names = [question.name for question in lesson.QUESTIONS]
+        names = [question.name for question in questions(lesson)]
         correct = tuple(name for name in names if name in recorded.get(key, {}))
         rows.append((key, lesson.TITLE, correct, len(names)))
     return Progress(tuple(rows))
 
 
-__all__ = ["Feedback", "LESSONS", "Progress", "Question", "progress", "progress_path"]
+__all__ = ["Feedback", "LESSONS", "Progress", "Question", "progress", "progress_path", "questions"]

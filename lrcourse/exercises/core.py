@@ -1,37 +1,46 @@
 """Graded exercises: a question checks an answer passed to it and says what is wrong.
 
-A :class:`Question` has ``check(answer)``, ``hint(n)`` and ``solution()``. Its grader is
-a function that returns quietly for a correct answer and raises :class:`Incorrect` with a
-message naming the first failing case, without giving the expected answer away. The
-learner's own functions are called through :func:`call`, which turns their exceptions,
-endless loops and empty stubs into feedback.
+A :class:`Question` has ``check(answer)``, ``hint(n)`` and ``solution()``. Its grader is a
+function that returns quietly for a correct answer and raises :class:`Incorrect` with a message
+naming the first failing case, without giving the expected answer away. Graders call the
+learner's functions through :func:`.grading.call` (or a table of cases through
+:func:`.grading.grade_cases`), which turns their exceptions, endless loops and empty stubs into
+feedback.
 
-Correct answers are recorded in a small JSON file (``~/.cache/lrcourse/progress.json``, or
-``$LRCOURSE_PROGRESS``); a file that cannot be read or written never breaks a check.
+The whole grading of an answer (every call of the learner's code and every comparison on what
+it returns) runs in a forked child process (:mod:`.sandbox`): a learner's code can loop, swallow
+``KeyboardInterrupt``, block in C, call ``sys.exit``/``os._exit``, print without end or fill the
+memory, and the check still ends with feedback. The limits: :data:`.grading.TIME_LIMIT_SECONDS` per call
+(and for checking what a call returned), :data:`MEMORY_LIMIT_BYTES` of extra memory,
+:data:`OUTPUT_LIMIT_CHARS` of printed output shown back. Where ``os.fork`` does not exist
+(Windows), or with ``SANDBOX = False``, grading runs in-process: then only pure-Python code in
+the main thread of a Unix process is stopped at the time limit (by SIGALRM), nothing else.
+
+Correct answers are recorded by the notebook's process only (:mod:`.records`).
 """
 
 from __future__ import annotations
 
 import html
-import json
-import math
-import os
+import re
 import signal
-import threading
+import sys
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path
+from types import ModuleType
 from typing import Any, Callable
 
 from IPython.display import display
 
-from ..data import cache_dir
+from . import grading, sandbox
+from .grading import CORRECT, ERROR, INCORRECT, MESSAGE_LIMIT, NOT_ATTEMPTED, grade_answer, is_stub
+from .records import record_correct
 
-TIME_LIMIT_SECONDS = 5.0
+MEMORY_LIMIT_BYTES = 1 << 30
+OUTPUT_LIMIT_CHARS = 4000
+#: Grade in a child process (where ``os.fork`` exists); False grades in-process.
+SANDBOX = sandbox.AVAILABLE
 
-CORRECT, INCORRECT, ERROR, NOT_ATTEMPTED = "correct", "incorrect", "error", "not attempted"
 _STYLE = {  # outcome: (heading, colour)
     CORRECT: ("Correct", "#2e7d32"),
     INCORRECT: ("Not yet", "#c62828"),
@@ -40,41 +49,28 @@ _STYLE = {  # outcome: (heading, colour)
 }
 
 
-class Incorrect(Exception):
-    """Raised by a grader: the message says which case failed and how."""
-
-
-class NotAttempted(Exception):
-    """The answer is still the stub (``None``, ``...``, ``NotImplementedError``)."""
-
-
-class LearnerError(Exception):
-    """The learner's code raised or ran past the time limit; the message says which case."""
-
-
-class _TimeUp(BaseException):
-    # A BaseException, so a learner's ``except Exception`` cannot swallow it.
-    pass
-
-
 @dataclass(frozen=True)
 class Feedback:
-    """The outcome of a check and the message shown for it. ``bool(feedback)`` is "correct"."""
+    """The outcome of a check, the message shown for it and what the learner's code printed
+    (capped). ``bool(feedback)`` is "correct"."""
 
     outcome: str
     message: str
+    output: str = ""
 
     def __bool__(self) -> bool:
         return self.outcome == CORRECT
 
     def __str__(self) -> str:
-        return f"{_STYLE[self.outcome][0]}: {self.message}"
+        printed = f"\nYour code printed:\n{self.output}" if self.output else ""
+        return f"{_STYLE[self.outcome][0]}: {self.message}{printed}"
 
     def _repr_html_(self) -> str:
         heading, colour = _STYLE[self.outcome]
+        printed = f"<br>Your code printed:<pre>{html.escape(self.output)}</pre>" if self.output else ""
         # Escaped: messages quote learners' values, such as "<class 'str'>".
         return (f'<div style="border-left: 4px solid {colour}; padding: 0.3em 0.8em; margin: 0.3em 0">'
-                f'<b style="color: {colour}">{heading}</b>: {html.escape(self.message)}</div>')
+                f'<b style="color: {colour}">{heading}</b>: {html.escape(self.message)}{printed}</div>')
 
 
 @dataclass(frozen=True)
@@ -90,86 +86,42 @@ class _Markdown:
         return self.text
 
 
-def is_stub(answer: Any) -> bool:
-    """An answer left as the notebook's placeholder."""
-    return answer is None or answer is Ellipsis
+def _stopped_feedback(result: sandbox.Result, answer_name: str) -> Feedback:
+    """The feedback for a child process that did not return an outcome."""
+    case = result.stage
+    if result.stopped == "time" and result.in_stage:
+        message = f"{case}, your function was still running after {result.limit:g} s (an endless loop?)"
+    elif result.stopped == "time":
+        what = f"{case}, checking what your function returned" if case else f"checking {answer_name}"
+        message = (f"{what} took more than {result.limit:g} s: it does not behave like a plain number, list, dict "
+                   "or tensor")
+    else:
+        where = f"{case}, your code" if case else f"while checking {answer_name}, your code"
+        if result.stopped == "exit":
+            message = f"{where} ended the process that checks it (exit status {result.code}); return the result instead"
+        elif result.stopped == "signal":
+            try:
+                name = signal.Signals(result.code).name
+            except ValueError:
+                name = str(result.code)
+            why = " (out of memory?)" if result.code == signal.SIGKILL else ""
+            message = f"{where} was stopped by signal {name}{why}"
+        else:
+            message = f"{where} raised {result.error}"
+    return Feedback(ERROR, message[:MESSAGE_LIMIT], _shown_output(result))
 
 
-def call(function: Callable, *args, case: str, time_limit: float | None = None):
-    """Call the learner's ``function(*args)``; ``case`` describes the arguments in words.
-
-    Raises :class:`NotAttempted` for an unfilled stub and :class:`LearnerError` when the
-    function raises or runs longer than ``time_limit`` seconds (``TIME_LIMIT_SECONDS`` by default).
-    """
-    time_limit = TIME_LIMIT_SECONDS if time_limit is None else time_limit
-    if not callable(function):
-        raise Incorrect(f"expected a function; got {_describe_type(function)}")
-    try:
-        with _time_limit(time_limit):
-            result = function(*args)
-    except NotImplementedError as error:
-        raise NotAttempted("your function still raises NotImplementedError: fill in its body") from error
-    except _TimeUp:
-        raise LearnerError(f"{case}, your function was still running after {time_limit:g} s "
-                           f"(an endless loop?)") from None
-    except Exception as error:  # noqa: BLE001 - any exception is the learner's, and becomes feedback
-        raise LearnerError(f"{case}, your function raised {type(error).__name__}: {error}") from None
-    if is_stub(result):
-        raise NotAttempted(f"your function returns {result!r}: fill in its body and return the result")
-    return result
-
-
-@contextmanager
-def _time_limit(seconds: float):
-    """Interrupt pure-Python code after ``seconds`` (main thread on Unix; elsewhere no limit)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def time_up(signum, frame):
-        raise _TimeUp
-
-    previous = signal.signal(signal.SIGALRM, time_up)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def as_number(answer: Any, what: str = "your answer") -> float:
-    """``answer`` as a finite float, or :class:`Incorrect` saying why it is not one."""
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)) and not _is_scalar_tensor(answer):
-        raise Incorrect(f"{what} should be a single number; got {_describe_type(answer)}")
-    value = float(answer.item() if _is_scalar_tensor(answer) else answer)
-    if not math.isfinite(value):
-        raise Incorrect(f"{what} is {value}; expected a finite number")
-    return value
-
-
-def as_int_list(answer: Any, what: str, case: str) -> list[int]:
-    """``answer`` as a list of ints, or :class:`Incorrect` saying that ``case`` expected a list of ``what``."""
-    try:
-        return [int(value) for value in answer]
-    except (TypeError, ValueError):
-        raise Incorrect(f"{case}, expected a list of {what}; got {_describe_type(answer)}") from None
-
-
-def _is_scalar_tensor(value: Any) -> bool:
-    return hasattr(value, "ndim") and getattr(value, "ndim") == 0 and hasattr(value, "item")
-
-
-def _describe_type(value: Any) -> str:
-    text = repr(value)
-    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
+def _shown_output(result: sandbox.Result) -> str:
+    return result.output + ("\n... output truncated" if result.output_truncated else "")
 
 
 class Question:
     """One graded question.
 
+    Its lesson is the module its grader is defined in (``"lesson01"``), its name the module
+    attribute that holds it (``q1``, ``q2``, ...): neither is typed by hand.
+
     Args:
-        lesson: the lesson's key, e.g. ``"lesson01"``; ``name``: e.g. ``"q1"``.
         title: a short name shown in the progress table.
         grade: ``grade(answer)`` returns for a correct answer, else raises
             :class:`Incorrect`, :class:`NotAttempted` or :class:`LearnerError`.
@@ -177,37 +129,60 @@ class Question:
         solution: code that defines ``answer_name``; shown by :meth:`solution` and run by the tests.
     """
 
-    def __init__(self, lesson: str, name: str, title: str, grade: Callable[[Any], None],
-                 hints: tuple[str, ...], solution: str, answer_name: str):
+    def __init__(self, title: str, grade: Callable[[Any], None], *, hints: tuple[str, ...], solution: str,
+                 answer_name: str):
+        if not callable(grade):
+            raise TypeError(f"grade must be a function of the answer; got {type(grade).__name__}")
         if not hints:
             raise ValueError("hints must hold at least one hint")
-        self.lesson, self.name, self.title = lesson, name, title
-        self.grade, self.hints, self.solution_code, self.answer_name = grade, hints, solution.strip(), answer_name
+        self.title, self.grade, self.hints = title, grade, hints
+        self.solution_code, self.answer_name = solution.strip(), answer_name
+
+    @property
+    def lesson(self) -> str:
+        """The lesson's key, the last part of the grader's module name, e.g. ``"lesson01"``."""
+        return self.grade.__module__.rpartition(".")[2]
+
+    @property
+    def name(self) -> str:
+        """The module attribute that holds this question, e.g. ``"q1"``."""
+        module = sys.modules.get(self.grade.__module__)
+        for attribute, value in vars(module or ModuleType("_")).items():
+            if value is self and _QUESTION_NAME.fullmatch(attribute):
+                return attribute
+        raise LookupError(f"no attribute q1, q2, ... of {self.grade.__module__} holds the question {self.title!r}")
 
     def __repr__(self) -> str:
         return f"<{self.lesson}.{self.name}: {self.title}>"
 
     def feedback(self, answer: Any) -> Feedback:
-        """Grade ``answer`` and return the :class:`Feedback`, without showing or recording it."""
+        """Grade ``answer`` and return the :class:`Feedback`, without showing or recording it.
+
+        Ctrl-C while the check runs stops it and raises ``KeyboardInterrupt``.
+        """
         if is_stub(answer):
             return Feedback(NOT_ATTEMPTED, f"set {self.answer_name} above, then run this cell again")
+        if not SANDBOX:
+            return Feedback(*grade_answer(self.grade, answer, self.answer_name))
         try:
-            self.grade(answer)
-        except NotAttempted as reason:
-            return Feedback(NOT_ATTEMPTED, str(reason))
-        except LearnerError as reason:
-            return Feedback(ERROR, str(reason))
-        except Incorrect as reason:
-            return Feedback(INCORRECT, str(reason))
-        return Feedback(CORRECT, "well done.")
+            result = sandbox.run(lambda: grade_answer(self.grade, answer, self.answer_name),
+                                 time_limit=grading.TIME_LIMIT_SECONDS, output_limit=OUTPUT_LIMIT_CHARS,
+                                 memory_limit=MEMORY_LIMIT_BYTES)
+        except OSError as error:  # no process to spare: grade here rather than not at all
+            warnings.warn(f"could not start a process to check your answer in ({error}); checking it in this "
+                          "one, where an endless loop can only be stopped by interrupting the kernel", stacklevel=2)
+            return Feedback(*grade_answer(self.grade, answer, self.answer_name))
+        if not result.finished:
+            return _stopped_feedback(result, self.answer_name)
+        outcome, message = result.value
+        return Feedback(outcome, message, _shown_output(result))
 
-    def check(self, answer: Any) -> bool:
-        """Show the feedback for ``answer``, record it if correct, and return whether it was."""
+    def check(self, answer: Any) -> None:
+        """Show the feedback for ``answer`` and record it if correct (:meth:`feedback` returns it)."""
         result = self.feedback(answer)
         if result:
             record_correct(self.lesson, self.name)
         display(result)
-        return bool(result)
 
     def hint(self, n: int = 1) -> None:
         """Show hint ``n`` (1 is the gentlest)."""
@@ -221,45 +196,11 @@ class Question:
         display(_Markdown(f"**Solution**:\n```python\n{self.solution_code}\n```"))
 
 
-_warned: set[str] = set()
+_QUESTION_NAME = re.compile(r"q([1-9][0-9]*)")
 
 
-def _warn_once(message: str) -> None:
-    if message not in _warned:
-        _warned.add(message)
-        warnings.warn(message, stacklevel=3)
-
-
-def progress_path() -> Path:
-    """``$LRCOURSE_PROGRESS`` if set, else ``progress.json`` in the lrcourse cache folder."""
-    return Path(os.environ.get("LRCOURSE_PROGRESS") or cache_dir() / "progress.json")
-
-
-def load_progress() -> dict[str, dict[str, str]]:
-    """``{lesson: {question: when it was first answered correctly}}``; empty if unreadable."""
-    path = progress_path()
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as error:
-        _warn_once(f"could not read your exercise progress from {path} ({error}); starting from empty")
-        return {}
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        _warn_once(f"your exercise progress file {path} is not in the expected format; starting from empty")
-        return {}
-    return data
-
-
-def record_correct(lesson: str, question: str) -> None:
-    """Add a correct answer to the progress file (atomically); warn once if that fails."""
-    path = progress_path()
-    data = load_progress()
-    data.setdefault(lesson, {}).setdefault(question, datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(json.dumps(data, indent=1, sort_keys=True))
-        partial.replace(path)
-    except OSError as error:
-        _warn_once(f"could not save your exercise progress to {path} ({error}); checks still work")
+def questions(lesson: ModuleType) -> tuple[Question, ...]:
+    """The questions of a lesson module: its attributes ``q1``, ``q2``, ..., in that order."""
+    found = [(int(match[1]), value) for name, value in vars(lesson).items()
+             if (match := _QUESTION_NAME.fullmatch(name)) and isinstance(value, Question)]
+    return tuple(question for _, question in sorted(found, key=lambda pair: pair[0]))

@@ -15,7 +15,8 @@ from ..data import FashionMNIST
 from ..experiments import Run, train_at_lr
 from ..plots import plot_loss
 from ..surfaces import gradient_descent, valley
-from .core import Incorrect, NotAttempted, Question, as_number, call, is_stub
+from .core import Question
+from .grading import Case, Incorrect, NotAttempted, as_number, grade_cases, is_stub
 
 TITLE = "What the learning rate does"
 
@@ -50,35 +51,41 @@ def _sgd_step(w, grad, lr) -> np.ndarray:
     return parameter.detach().numpy()
 
 
+def _gd_step_cases():
+    for w, grad, lr in ((1.0, 0.5, 0.1),
+                        (np.array([1.0, -2.0, 0.5]), np.array([0.2, -0.4, 1.0]), 0.05),
+                        (torch.tensor([[0.3, -0.1], [2.0, 0.0]]), torch.tensor([[1.0, 1.0], [-3.0, 0.5]]), 0.5),
+                        (2.0, -1.0, 0.0)):
+        # expected: w as it was (to catch an in-place update) and PyTorch's step.
+        yield Case(f"for w = {_show(w)}, grad = {_show(grad)}, lr = {lr:g}", (w, grad, lr),
+                   (_array(w).copy(), _sgd_step(w, grad, lr)))
+
+
+def _check_gd_step(got, case: Case) -> str | None:
+    w, grad, lr = case.args
+    before, reference = case.expected
+    if not np.array_equal(_array(w), before):
+        return ("your function changed the w it was given (an in-place update); return the new weights and leave w "
+                "as it was")
+    try:
+        value = _array(got)
+    except (TypeError, ValueError):
+        return f"your function returned a {type(got).__name__}, not a number or an array"
+    if value.shape != before.shape:
+        return f"your function returned shape {value.shape}; expected the shape of w, {before.shape}"
+    if np.allclose(value, reference, rtol=1e-5, atol=1e-6):
+        return None
+    if np.allclose(value, before + lr * _array(grad)):
+        why = "w moved uphill, in the direction of the gradient"
+    elif np.allclose(value, before - _array(grad)):
+        why = "the step ignores the learning rate"
+    else:
+        why = "that is not one gradient-descent step from w"
+    return f"your function returned {_show(got)}: {why}"
+
+
 def _grade_gd_step(gd_step) -> None:
-    cases = [
-        (1.0, 0.5, 0.1),
-        (np.array([1.0, -2.0, 0.5]), np.array([0.2, -0.4, 1.0]), 0.05),
-        (torch.tensor([[0.3, -0.1], [2.0, 0.0]]), torch.tensor([[1.0, 1.0], [-3.0, 0.5]]), 0.5),
-        (2.0, -1.0, 0.0),
-    ]
-    for w, grad, lr in cases:
-        case = f"for w = {_show(w)}, grad = {_show(grad)}, lr = {lr:g}"
-        before = _array(w).copy()
-        got = call(gd_step, w, grad, lr, case=case)
-        if not np.array_equal(_array(w), before):
-            raise Incorrect(f"{case}, your function changed the w it was given (an in-place update); "
-                            "return the new weights and leave w as it was")
-        try:
-            value = _array(got)
-        except (TypeError, ValueError):
-            raise Incorrect(f"{case}, your function returned a {type(got).__name__}, not a number or an array") from None
-        if value.shape != before.shape:
-            raise Incorrect(f"{case}, your function returned shape {value.shape}; expected the shape of w, {before.shape}")
-        if np.allclose(value, _sgd_step(w, grad, lr), rtol=1e-5, atol=1e-6):
-            continue
-        if np.allclose(value, before + lr * _array(grad)):
-            why = "w moved uphill, in the direction of the gradient"
-        elif np.allclose(value, before - _array(grad)):
-            why = "the step ignores the learning rate"
-        else:
-            why = "that is not one gradient-descent step from w"
-        raise Incorrect(f"{case}, your function returned {_show(got)}: {why}")
+    grade_cases(gd_step, _gd_step_cases(), _check_gd_step)
 
 
 def _grade_largest_lr(answer) -> None:
@@ -128,7 +135,7 @@ def plot_mystery_runs(runs: dict[str, Run], axes=None):
 
 
 q1 = Question(
-    "lesson01", "q1", "One gradient-descent step", _grade_gd_step,
+    "One gradient-descent step", _grade_gd_step,
     hints=("The gradient points uphill; a step goes the other way, by an amount set by the LR.",
            "w_new = w - (learning rate) x (gradient). Return a new value rather than changing w in place."),
     solution="""
@@ -139,7 +146,7 @@ def gd_step(w, grad, lr):
 )
 
 q2 = Question(
-    "lesson01", "q2", "The largest stable LR on a valley", _grade_largest_lr,
+    "The largest stable LR on a valley", _grade_largest_lr,
     hints=("On a quadratic with curvature c, each step multiplies the distance to the minimum by (1 - lr * c).",
            "The valley has two curvatures; the descent is stable only if both directions shrink (|1 - lr * c| <= 1).",
            "The steeper direction (curvature 50) sets the limit."),
@@ -150,7 +157,7 @@ largest_lr = 2 / max(ex.VALLEY_CURVATURES)
 )
 
 q3 = Question(
-    "lesson01", "q3", "Too low, good or too high?", _grade_labels,
+    "Too low, good or too high?", _grade_labels,
     hints=("A LR that is too low gives a smooth loss that falls slowly; a good one falls fast, then flattens.",
            "A LR that is too high gives a noisy loss that stalls high, jumps, or becomes NaN."),
     solution="""
@@ -158,5 +165,3 @@ labels = {"A": "good", "B": "too high", "C": "too low"}
 """,
     answer_name="labels",
 )
-
-QUESTIONS = (q1, q2, q3)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import torch
 
 from ..models import MLP, SmallCNN
-from .core import Incorrect, NotAttempted, Question, as_number, call, is_stub
+from .core import Question
+from .grading import Case, Incorrect, NotAttempted, as_number, grade_cases, is_stub
 
 TITLE = "Input scaling and the learning rate"
 
@@ -42,43 +43,52 @@ def _reference_ranges(model: torch.nn.Module) -> dict[str, tuple[float, float]]:
     return {name: (p.min().item(), p.max().item()) for name, p in model.named_parameters()}
 
 
+def _weight_range_cases() -> list[Case]:
+    # The models' initial weights come from PyTorch's global generator: seeded inside fork_rng, so
+    # the cases are the same at every check and the learner's own random state is left as it was.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        tiny = torch.nn.Linear(2, 1)
+        with torch.no_grad():
+            tiny.weight.copy_(torch.tensor([[-3.0, 0.5]]))
+            tiny.bias.fill_(7.0)
+        frozen = MLP()
+        frozen[1].requires_grad_(False)
+        models = [("a Linear(2, 1) with weights [-3, 0.5] and bias 7", tiny), ("lrcourse.MLP()", MLP()),
+                  ("lrcourse.SmallCNN()", SmallCNN()), ("an MLP whose first layer is frozen", frozen)]
+    return [Case(f"for {description}", (model,), _reference_ranges(model)) for description, model in models]
+
+
+def _check_weight_ranges(got, case: Case) -> str | None:
+    if not isinstance(got, dict):
+        return f"your function returned a {type(got).__name__}; expected a dict"
+    expected = case.expected
+    for name in expected:
+        if name not in got:
+            return (f"your dict has no entry for {name!r} (one per parameter tensor, named as in "
+                    "model.named_parameters())")
+    extra = sorted(set(got) - set(expected))
+    if extra:
+        return f"your dict has an entry {extra[0]!r} that is not a parameter name"
+    for name, (low, high) in expected.items():
+        value = got[name]
+        if not isinstance(value, (tuple, list)) or len(value) != 2:
+            return f"the entry for {name!r} is {value!r}; expected a pair (min, max)"
+        got_low, got_high = (as_number(v, f"the range of {name!r}") for v in value)
+        if got_low > got_high:
+            return f"the range of {name!r} is ({got_low:.4g}, {got_high:.4g}): min above max"
+        if abs(got_low - low) > 1e-6 or abs(got_high - high) > 1e-6:
+            return (f"your range of {name!r} is ({got_low:.4g}, {got_high:.4g}), which is not the smallest and "
+                    "largest value of that tensor")
+    return None
+
+
 def _grade_weight_ranges(weight_ranges) -> None:
-    torch.manual_seed(0)
-    tiny = torch.nn.Linear(2, 1)
-    with torch.no_grad():
-        tiny.weight.copy_(torch.tensor([[-3.0, 0.5]]))
-        tiny.bias.fill_(7.0)
-    frozen = MLP()
-    frozen[1].requires_grad_(False)
-    cases = [("a Linear(2, 1) with weights [-3, 0.5] and bias 7", tiny), ("lrcourse.MLP()", MLP()),
-             ("lrcourse.SmallCNN()", SmallCNN()), ("an MLP whose first layer is frozen", frozen)]
-    for description, model in cases:
-        case = f"for {description}"
-        got = call(weight_ranges, model, case=case)
-        if not isinstance(got, dict):
-            raise Incorrect(f"{case}, your function returned a {type(got).__name__}; expected a dict")
-        expected = _reference_ranges(model)
-        for name in expected:
-            if name not in got:
-                raise Incorrect(f"{case}, your dict has no entry for {name!r} (one per parameter tensor, "
-                                f"named as in model.named_parameters())")
-        extra = sorted(set(got) - set(expected))
-        if extra:
-            raise Incorrect(f"{case}, your dict has an entry {extra[0]!r} that is not a parameter name")
-        for name, (low, high) in expected.items():
-            value = got[name]
-            if not isinstance(value, (tuple, list)) or len(value) != 2:
-                raise Incorrect(f"{case}, the entry for {name!r} is {value!r}; expected a pair (min, max)")
-            got_low, got_high = (as_number(v, f"the range of {name!r}") for v in value)
-            if got_low > got_high:
-                raise Incorrect(f"{case}, the range of {name!r} is ({got_low:.4g}, {got_high:.4g}): min above max")
-            if abs(got_low - low) > 1e-6 or abs(got_high - high) > 1e-6:
-                raise Incorrect(f"{case}, your range of {name!r} is ({got_low:.4g}, {got_high:.4g}), which is "
-                                f"not the smallest and largest value of that tensor")
+    grade_cases(weight_ranges, _weight_range_cases(), _check_weight_ranges)
 
 
 q1 = Question(
-    "lesson02", "q1", "Which pairs train?", _grade_prediction,
+    "Which pairs train?", _grade_prediction,
     hints=("Adam moves each weight by about lr per step, whatever the size of its gradient.",
            "On scaled pixels, 0.1 is too high for this network; 1e-5 is slow but gets there within 3 epochs.",
            "On raw pixels, 0.1 is too high as well; both smaller LRs train."),
@@ -90,7 +100,7 @@ prediction = {("scaled", 1e-1): False, ("scaled", 1e-3): True, ("scaled", 1e-5):
 )
 
 q2 = Question(
-    "lesson02", "q2", "Per-layer weight ranges", _grade_weight_ranges,
+    "Per-layer weight ranges", _grade_weight_ranges,
     hints=("model.named_parameters() yields (name, tensor) pairs, biases included.",
            "For each tensor, .min().item() and .max().item() give plain floats."),
     solution="""
@@ -99,5 +109,3 @@ def weight_ranges(model):
 """,
     answer_name="weight_ranges",
 )
-
-QUESTIONS = (q1, q2)

@@ -10,56 +10,74 @@ from __future__ import annotations
 import numpy as np
 
 from ..range_test import RangeTest
-from .core import Incorrect, Question, as_number, call
+from .core import Question
+from .grading import Case, Incorrect, Wrong, as_number, grade_cases
 
 TITLE = "The LR range test"
 
 
-def _as_list(value, case: str, length: int) -> np.ndarray:
+def _as_list(value, length: int) -> np.ndarray:
+    """``value`` as an array of ``length`` floats, or :class:`Wrong` saying why it is not one."""
     try:
         array = np.asarray([float(v) for v in value], dtype=float)
     except (TypeError, ValueError):
-        raise Incorrect(f"{case}, your function returned a {type(value).__name__}; expected a list of numbers") from None
+        raise Wrong(f"your function returned a {type(value).__name__}; expected a list of numbers") from None
     if len(array) != length:
-        raise Incorrect(f"{case}, your function returned {len(array)} values; expected {length}")
+        raise Wrong(f"your function returned {len(array)} values; expected {length}")
     return array
 
 
-def _grade_ramp(exp_ramp) -> None:
+def _ramp_cases():
     for start, end, n in ((1e-7, 10.0, 100), (1e-4, 1e-1, 4), (0.5, 2.0, 2), (1e-3, 1.0, 7)):
-        case = f"for start_lr={start:g}, end_lr={end:g}, num_iter={n}"
-        got = _as_list(call(exp_ramp, start, end, n, case=case), case, n)
-        expected = start * (end / start) ** (np.arange(n) / (n - 1))
-        if np.allclose(got, expected, rtol=1e-9):
-            continue
-        if not (np.isclose(got[0], start) and np.isclose(got[-1], end)):
-            raise Incorrect(f"{case}, your ramp runs from {got[0]:.3g} to {got[-1]:.3g}; it should start at "
-                            f"start_lr and end exactly at end_lr")
-        if np.allclose(got, np.linspace(start, end, n), rtol=1e-9):
-            raise Incorrect(f"{case}, your ramp is linear: equal steps in LR, not equal ratios")
-        ratios = got[1:] / got[:-1]
-        raise Incorrect(f"{case}, consecutive LRs of your ramp have ratios from {ratios.min():.4g} to "
-                        f"{ratios.max():.4g}; an exponential ramp multiplies by the same factor every step")
+        yield Case(f"for start_lr={start:g}, end_lr={end:g}, num_iter={n}", (start, end, n),
+                   start * (end / start) ** (np.arange(n) / (n - 1)))
 
 
-def _grade_smoothing(smooth_losses) -> None:
-    cases = (([2.0, 2.0, 2.0, 2.0], 0.9), ([2.3, 2.1, 1.7, 1.9, 1.2], 0.98), ([1.0, 3.0, 2.0], 0.0),
-             ([0.5, 0.4, 0.6, 0.2, 0.3, 0.1], 0.5))
-    for losses, beta in cases:
-        case = f"for losses={losses} and beta={beta}"
-        got = _as_list(call(smooth_losses, list(losses), beta, case=case), case, len(losses))
+def _check_ramp(got, case: Case) -> str | None:
+    start, end, n = case.args
+    got = _as_list(got, n)
+    if np.allclose(got, case.expected, rtol=1e-9):
+        return None
+    if not (np.isclose(got[0], start) and np.isclose(got[-1], end)):
+        return (f"your ramp runs from {got[0]:.3g} to {got[-1]:.3g}; it should start at start_lr and end exactly "
+                "at end_lr")
+    if np.allclose(got, np.linspace(start, end, n), rtol=1e-9):
+        return "your ramp is linear: equal steps in LR, not equal ratios"
+    ratios = got[1:] / got[:-1]
+    return (f"consecutive LRs of your ramp have ratios from {ratios.min():.4g} to {ratios.max():.4g}; an exponential "
+            "ramp multiplies by the same factor every step")
+
+
+def _grade_ramp(exp_ramp) -> None:
+    grade_cases(exp_ramp, _ramp_cases(), _check_ramp)
+
+
+def _smoothing_cases():
+    for losses, beta in (([2.0, 2.0, 2.0, 2.0], 0.9), ([2.3, 2.1, 1.7, 1.9, 1.2], 0.98), ([1.0, 3.0, 2.0], 0.0),
+                         ([0.5, 0.4, 0.6, 0.2, 0.3, 0.1], 0.5)):
         average, expected = 0.0, []
         for i, loss in enumerate(losses):
             average = beta * average + (1 - beta) * loss
             expected.append(average / (1 - beta ** (i + 1)))
-        if np.allclose(got, expected, rtol=1e-9):
-            continue
-        if beta and np.isclose(got[0], (1 - beta) * losses[0]):
-            raise Incorrect(f"{case}, your first smoothed value is {got[0]:.4g}: the moving average starts at 0 "
-                            "and is pulled towards it. That is what the bias correction is for")
-        first_wrong = int(np.argmax(~np.isclose(got, expected, rtol=1e-9)))
-        raise Incorrect(f"{case}, your smoothed value at index {first_wrong} is {got[first_wrong]:.4g}, "
-                        "which is not the bias-corrected moving average")
+        yield Case(f"for losses={losses} and beta={beta}", (list(losses), beta), (losses, expected))
+
+
+def _check_smoothing(got, case: Case) -> str | None:
+    beta = case.args[1]
+    losses, expected = case.expected
+    got = _as_list(got, len(losses))
+    if np.allclose(got, expected, rtol=1e-9):
+        return None
+    if beta and np.isclose(got[0], (1 - beta) * losses[0]):
+        return (f"your first smoothed value is {got[0]:.4g}: the moving average starts at 0 and is pulled towards "
+                "it. That is what the bias correction is for")
+    first_wrong = int(np.argmax(~np.isclose(got, expected, rtol=1e-9)))
+    return (f"your smoothed value at index {first_wrong} is {got[first_wrong]:.4g}, which is not the bias-corrected "
+            "moving average")
+
+
+def _grade_smoothing(smooth_losses) -> None:
+    grade_cases(smooth_losses, _smoothing_cases(), _check_smoothing)
 
 
 def curve() -> RangeTest:
@@ -87,7 +105,7 @@ def _grade_pick(answer) -> None:
 
 
 q1 = Question(
-    "lesson03", "q1", "The exponential ramp", _grade_ramp,
+    "The exponential ramp", _grade_ramp,
     hints=("Each step multiplies the LR by the same factor; after num_iter - 1 steps it must be at end_lr.",
            "The factor is (end_lr / start_lr) ** (1 / (num_iter - 1)); step i is start_lr * factor ** i."),
     solution="""
@@ -98,7 +116,7 @@ def exp_ramp(start_lr, end_lr, num_iter):
 )
 
 q2 = Question(
-    "lesson03", "q2", "Bias-corrected smoothing", _grade_smoothing,
+    "Bias-corrected smoothing", _grade_smoothing,
     hints=("Keep a running average avg = beta * avg + (1 - beta) * loss, starting from avg = 0.",
            "Starting from 0 drags the first values down; divide the average at step i (0-based) by 1 - beta ** (i + 1)."),
     solution="""
@@ -113,7 +131,7 @@ def smooth_losses(losses, beta):
 )
 
 q3 = Question(
-    "lesson03", "q3", "Pick a LR from the curve", _grade_pick,
+    "Pick a LR from the curve", _grade_pick,
     hints=("You want a LR where the loss is falling fast, not where it is flat or where it turns up.",
            "The steepest part of the descent is a good choice; anything up to a few times larger but well "
            "short of the minimum works too."),
@@ -122,5 +140,3 @@ my_lr = ex.curve().steepest
 """,
     answer_name="my_lr",
 )
-
-QUESTIONS = (q1, q2, q3)

@@ -10,7 +10,8 @@ import math
 
 import torch
 
-from .core import Incorrect, Question, as_number, call
+from .core import Question
+from .grading import Case, Incorrect, as_number, grade_cases
 
 TITLE = "Decay schedules and warm-up"
 
@@ -27,20 +28,27 @@ def _pytorch_step_lr(step: int, base_lr: float, step_size: int, gamma: float) ->
     return optimizer.param_groups[0]["lr"]
 
 
+def _step_decay_cases():
+    for step, base_lr, step_size, gamma in ((0, 0.1, 30, 0.1), (29, 0.1, 30, 0.1), (30, 0.1, 30, 0.1),
+                                            (45, 0.1, 30, 0.1), (95, 0.5, 30, 0.5), (7, 1.0, 1, 0.9)):
+        yield Case(f"for step={step}, base_lr={base_lr:g}, step_size={step_size}, gamma={gamma:g}",
+                   (step, base_lr, step_size, gamma), _pytorch_step_lr(step, base_lr, step_size, gamma))
+
+
+def _check_step_decay(got, case: Case) -> str | None:
+    step, base_lr, step_size, gamma = case.args
+    got = as_number(got, "your LR")
+    if math.isclose(got, case.expected, rel_tol=1e-9):
+        return None
+    if math.isclose(got, base_lr * gamma ** (step / step_size), rel_tol=1e-9):
+        return (f"your LR is {got:.4g}: it changes within a step_size interval, but step decay holds the LR constant "
+                "between drops")
+    return (f"your function returned {got:.4g}: count how many drops have happened by this step, and what each one "
+            "multiplies the LR by")
+
+
 def _grade_step_decay(step_decay_lr) -> None:
-    cases = ((0, 0.1, 30, 0.1), (29, 0.1, 30, 0.1), (30, 0.1, 30, 0.1), (45, 0.1, 30, 0.1), (95, 0.5, 30, 0.5),
-             (7, 1.0, 1, 0.9))
-    for step, base_lr, step_size, gamma in cases:
-        case = f"for step={step}, base_lr={base_lr:g}, step_size={step_size}, gamma={gamma:g}"
-        got = as_number(call(step_decay_lr, step, base_lr, step_size, gamma, case=case), "your LR")
-        expected = _pytorch_step_lr(step, base_lr, step_size, gamma)
-        if math.isclose(got, expected, rel_tol=1e-9):
-            continue
-        if math.isclose(got, base_lr * gamma ** (step / step_size), rel_tol=1e-9):
-            raise Incorrect(f"{case}, your LR is {got:.4g}: it changes within a step_size interval, but step decay "
-                            "holds the LR constant between drops")
-        raise Incorrect(f"{case}, your function returned {got:.4g}: count how many drops have happened by "
-                        "this step, and what each one multiplies the LR by")
+    grade_cases(step_decay_lr, _step_decay_cases(), _check_step_decay)
 
 
 def _grade_transformer_peak(answer) -> None:
@@ -58,7 +66,7 @@ def _grade_transformer_peak(answer) -> None:
 
 
 q1 = Question(
-    "lesson04", "q1", "Step decay", _grade_step_decay,
+    "Step decay", _grade_step_decay,
     hints=("The LR is base_lr until step_size steps have passed, then base_lr * gamma, and so on.",
            "The number of drops so far is step // step_size (integer division)."),
     solution="""
@@ -69,7 +77,7 @@ def step_decay_lr(step, base_lr, step_size, gamma):
 )
 
 q2 = Question(
-    "lesson04", "q2", "The Transformer's peak LR", _grade_transformer_peak,
+    "The Transformer's peak LR", _grade_transformer_peak,
     hints=("lrate = d_model^-0.5 * min(step^-0.5, step * warmup^-1.5); the first term falls, the second rises.",
            "They are equal at step = warmup_steps = 4000."),
     solution="""
@@ -77,5 +85,3 @@ peak_lr = 512 ** -0.5 * 4000 ** -0.5
 """,
     answer_name="peak_lr",
 )
-
-QUESTIONS = (q1, q2)

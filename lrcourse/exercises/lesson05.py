@@ -11,7 +11,8 @@ import math
 import numpy as np
 import torch
 
-from .core import Incorrect, NotAttempted, Question, as_number, call, is_stub
+from .core import Question
+from .grading import Case, Incorrect, NotAttempted, as_number, grade_cases, is_stub
 from .lesson03 import curve
 
 TITLE = "Cyclical learning rates"
@@ -30,18 +31,27 @@ def _pytorch_triangular(steps: int, base_lr: float, max_lr: float, step_size: in
     return lrs
 
 
-def _grade_triangular(triangular_lr) -> None:
+def _triangular_cases():
     for base_lr, max_lr, step_size in ((0.001, 0.006, 4), (0.01, 0.1, 5), (0.2, 0.2, 3)):
         expected = _pytorch_triangular(4 * step_size + 3, base_lr, max_lr, step_size)
         for step, want in enumerate(expected):
-            case = f"for step {step} with base_lr={base_lr:g}, max_lr={max_lr:g}, step_size={step_size}"
-            got = as_number(call(triangular_lr, step, base_lr, max_lr, step_size, case=case), "your LR")
-            if math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12):
-                continue
-            if not base_lr - 1e-12 <= got <= max_lr + 1e-12:
-                raise Incorrect(f"{case}, your LR is {got:.4g}, outside [base_lr, max_lr]")
-            raise Incorrect(f"{case}, your LR is {got:.4g}. Where in the cycle is this step: climbing, at the top "
-                            "(step_size steps in) or coming down?")
+            yield Case(f"for step {step} with base_lr={base_lr:g}, max_lr={max_lr:g}, step_size={step_size}",
+                       (step, base_lr, max_lr, step_size), want)
+
+
+def _check_triangular(got, case: Case) -> str | None:
+    _, base_lr, max_lr, _ = case.args
+    got = as_number(got, "your LR")
+    if math.isclose(got, case.expected, rel_tol=1e-9, abs_tol=1e-12):
+        return None
+    if not base_lr - 1e-12 <= got <= max_lr + 1e-12:
+        return f"your LR is {got:.4g}, outside [base_lr, max_lr]"
+    return (f"your LR is {got:.4g}. Where in the cycle is this step: climbing, at the top (step_size steps in) or "
+            "coming down?")
+
+
+def _grade_triangular(triangular_lr) -> None:
+    grade_cases(triangular_lr, _triangular_cases(), _check_triangular)
 
 
 def _grade_range(answer) -> None:
@@ -69,7 +79,7 @@ def _grade_range(answer) -> None:
 
 
 q1 = Question(
-    "lesson05", "q1", "The triangular policy", _grade_triangular,
+    "The triangular policy", _grade_triangular,
     hints=("A cycle is 2 * step_size steps: up from base_lr to max_lr, then down again.",
            "With x = abs(step / step_size - 2 * cycle - 1) and cycle = step // (2 * step_size), "
            "the LR is base_lr + (max_lr - base_lr) * max(0, 1 - x)."),
@@ -83,7 +93,7 @@ def triangular_lr(step, base_lr, max_lr, step_size):
 )
 
 q2 = Question(
-    "lesson05", "q2", "Bounds from a range test", _grade_range,
+    "Bounds from a range test", _grade_range,
     hints=("Smith: base_lr where the loss starts to fall, max_lr where it stops falling or gets ragged.",
            "Both lie left of the lowest point; the steepest part of the curve lies between them."),
     solution="""
@@ -91,5 +101,3 @@ lr_range = ex.curve().cyclical_range
 """,
     answer_name="lr_range",
 )
-
-QUESTIONS = (q1, q2)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
-from .core import Incorrect, Question, as_number, call
+from .core import Question
+from .grading import Case, Incorrect, as_number, grade_cases
 
 TITLE = "The 1-cycle policy"
 
@@ -28,19 +28,28 @@ def _pytorch_one_cycle(max_lr: float, total_steps: int, pct_start: float) -> lis
     return lrs
 
 
-def _grade_one_cycle(one_cycle_lr) -> None:
+def _one_cycle_cases():
     for max_lr, total_steps, pct_start in ((0.1, 100, 0.3), (1.0, 40, 0.25), (0.01, 1000, 0.5)):
-        expected = np.asarray(_pytorch_one_cycle(max_lr, total_steps, pct_start))
+        expected = _pytorch_one_cycle(max_lr, total_steps, pct_start)
         for step in sorted({0, 1, total_steps // 8, int(pct_start * total_steps) - 1, total_steps // 2,
                             3 * total_steps // 4, total_steps - 1}):
-            case = f"for step {step} of {total_steps} with max_lr={max_lr:g}, pct_start={pct_start:g}"
-            got = as_number(call(one_cycle_lr, step, max_lr, total_steps, pct_start, case=case), "your LR")
-            # 1% of max_lr: the shape matters here, not PyTorch's off-by-one conventions.
-            if abs(got - expected[step]) <= 0.01 * max_lr:
-                continue
-            where = "rising" if step < pct_start * total_steps - 1 else "falling"
-            raise Incorrect(f"{case} (the {where} phase), your LR is {got:.4g}. Check the phase's start and end "
-                            "values and that it follows half a cosine between them")
+            yield Case(f"for step {step} of {total_steps} with max_lr={max_lr:g}, pct_start={pct_start:g}",
+                       (step, max_lr, total_steps, pct_start), expected[step])
+
+
+def _check_one_cycle(got, case: Case) -> str | None:
+    step, max_lr, total_steps, pct_start = case.args
+    got = as_number(got, "your LR")
+    # 1% of max_lr: the shape matters here, not PyTorch's off-by-one conventions.
+    if abs(got - case.expected) <= 0.01 * max_lr:
+        return None
+    where = "rising" if step < pct_start * total_steps - 1 else "falling"
+    return (f"in the {where} phase, your LR is {got:.4g}. Check the phase's start and end values and that it "
+            "follows half a cosine between them")
+
+
+def _grade_one_cycle(one_cycle_lr) -> None:
+    grade_cases(one_cycle_lr, _one_cycle_cases(), _check_one_cycle)
 
 
 def _grade_momentum(answer) -> None:
@@ -53,7 +62,7 @@ def _grade_momentum(answer) -> None:
 
 
 q1 = Question(
-    "lesson06", "q1", "The 1-cycle LR at step t", _grade_one_cycle,
+    "The 1-cycle LR at step t", _grade_one_cycle,
     hints=("Two phases: from max_lr / 25 up to max_lr over pct_start of the steps, then down to max_lr / 25 / 1e4.",
            "Within a phase going from a to b, at fraction p of the phase: b + (a - b) * (1 + cos(pi * p)) / 2. "
            "PyTorch ends phase 1 at step pct_start * total_steps - 1 and phase 2 at total_steps - 1."),
@@ -73,7 +82,7 @@ def one_cycle_lr(step, max_lr, total_steps, pct_start):
 )
 
 q2 = Question(
-    "lesson06", "q2", "Momentum at the peak", _grade_momentum,
+    "Momentum at the peak", _grade_momentum,
     hints=("In 1-cycle, momentum moves opposite to the LR.",
            "OneCycleLR's defaults: base_momentum=0.85, max_momentum=0.95."),
     solution="""
@@ -81,5 +90,3 @@ momentum_at_peak = 0.85
 """,
     answer_name="momentum_at_peak",
 )
-
-QUESTIONS = (q1, q2)

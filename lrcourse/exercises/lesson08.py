@@ -7,8 +7,9 @@
 
 from __future__ import annotations
 
-from .core import Incorrect, Question, as_int_list, as_number, call
 from ..plateau import EarlyStopping, ReduceLROnPlateau, replay
+from .core import Question
+from .grading import Case, Incorrect, as_int_list, as_number, grade_cases
 
 TITLE = "ReduceLROnPlateau and EarlyStopping"
 
@@ -23,32 +24,35 @@ def _reductions(losses, patience: int, threshold: float) -> list[int]:
     return [epoch for epoch, _, _ in callback.reductions]
 
 
+def _reduction_cases():
+    for losses, patience, threshold in (([1.0, 0.8, 0.7, 0.7, 0.7, 0.7, 0.7], 2, 1e-4),
+                                        ([1.0, 0.9, 0.95, 0.92, 0.91, 0.96, 0.97, 0.98, 0.99], 1, 1e-4),
+                                        ([0.5, 0.4999, 0.4998, 0.4997, 0.4996, 0.4995], 2, 1e-3),
+                                        ([0.5, 0.4999, 0.4998, 0.4997, 0.4996, 0.4995], 2, 1e-5),
+                                        ([0.6] * 12, 3, 1e-4),
+                                        ([0.9, 0.8, 0.81, 0.82, 0.7, 0.71, 0.72, 0.73, 0.74], 0, 1e-4)):
+        yield Case(f"for losses {losses} with patience={patience}, threshold={threshold:g}",
+                   (list(losses), patience, threshold), _reductions(losses, patience, threshold))
+
+
+def _check_reduction_epochs(got, case: Case) -> str | None:
+    got = as_int_list(got, "epoch numbers", case.description)
+    if got == case.expected:
+        return None
+    extra = sorted(set(got) - set(case.expected))
+    missing = sorted(set(case.expected) - set(got))
+    if extra and (not missing or extra[0] < missing[0]):
+        return (f"you reduce the LR at epoch {extra[0]}, where ReduceLROnPlateau does not. Count the epochs without "
+                "an improvement up to there: does it reduce when that count reaches patience, or when it goes past it?")
+    if missing:
+        return (f"ReduceLROnPlateau reduces the LR at epoch {missing[0]} and you do not. An improvement must beat the "
+                "best loss so far (not the previous epoch's) by more than threshold * best; after a reduction the "
+                "count starts again")
+    return f"your list {got} holds the right epochs, but not once each in increasing order"
+
+
 def _grade_reduction_epochs(reduction_epochs) -> None:
-    cases = (
-        ([1.0, 0.8, 0.7, 0.7, 0.7, 0.7, 0.7], 2, 1e-4),
-        ([1.0, 0.9, 0.95, 0.92, 0.91, 0.96, 0.97, 0.98, 0.99], 1, 1e-4),
-        ([0.5, 0.4999, 0.4998, 0.4997, 0.4996, 0.4995], 2, 1e-3),
-        ([0.5, 0.4999, 0.4998, 0.4997, 0.4996, 0.4995], 2, 1e-5),
-        ([0.6] * 12, 3, 1e-4),
-        ([0.9, 0.8, 0.81, 0.82, 0.7, 0.71, 0.72, 0.73, 0.74], 0, 1e-4),
-    )
-    for losses, patience, threshold in cases:
-        case = f"for losses {losses} with patience={patience}, threshold={threshold:g}"
-        got = as_int_list(call(reduction_epochs, list(losses), patience, threshold, case=case), "epoch numbers", case)
-        expected = _reductions(losses, patience, threshold)
-        if got == expected:
-            continue
-        extra = sorted(set(got) - set(expected))
-        missing = sorted(set(expected) - set(got))
-        if extra and (not missing or extra[0] < missing[0]):
-            raise Incorrect(f"{case}, you reduce the LR at epoch {extra[0]}, where ReduceLROnPlateau does not. "
-                            "Count the epochs without an improvement up to there: does it reduce when that count "
-                            "reaches patience, or when it goes past it?")
-        if missing:
-            raise Incorrect(f"{case}, ReduceLROnPlateau reduces the LR at epoch {missing[0]} and you do not. "
-                            "An improvement must beat the best loss so far (not the previous epoch's) by more than "
-                            "threshold * best; after a reduction the count starts again")
-        raise Incorrect(f"{case}, your list {got} holds the right epochs, but not once each in increasing order")
+    grade_cases(reduction_epochs, _reduction_cases(), _check_reduction_epochs)
 
 
 def _early_stop(losses, patience: int, min_delta: float) -> tuple[int | None, EarlyStopping]:
@@ -70,37 +74,42 @@ def _grade_stop_epoch(answer) -> None:
                     f"min_delta={Q2_MIN_DELTA:g} does not count as one")
 
 
+def _check_patiences(got, case: Case) -> str | None:
+    budget, reductions = case.args
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        return f"expected a pair (plateau_patience, early_stopping_patience); got {got!r}"
+    p, q = (as_number(value, name) for value, name in zip(got, ("plateau_patience", "early_stopping_patience")))
+    if p != int(p) or q != int(q) or p < 0 or q < 0:
+        return f"patiences are whole numbers >= 0; got ({p:g}, {q:g})"
+    p, q = int(p), int(q)
+    plateau = ReduceLROnPlateau(patience=p, factor=0.5)
+    stopped = replay([plateau, EarlyStopping(patience=q)], [1.0] * (budget + 3 * (p + q) + 5), lr=1.0).stopped_epoch
+    used = [epoch for epoch, _, _ in plateau.reductions if stopped is None or epoch < stopped]
+    setting = f"with patiences ({p}, {q})"
+    if stopped is None or stopped - 1 > budget:
+        return f"{setting}, training goes on for more than {budget} epochs after the last improvement"
+    if len(used) != reductions:
+        return (f"{setting}, the LR is reduced {len(used)} time(s) before training stops (epoch {stopped}); you "
+                f"wanted {reductions}")
+    last = used[-1] if used else 1
+    if stopped - last != p + 1:
+        return (f"{setting}, the last LR (from epoch {last}) had {stopped - last} epoch(s) before training stopped at "
+                f"epoch {stopped}; give it as long as the plateau patience gives every LR ({p + 1} epochs), no more "
+                "and no less")
+    if (p + 2) * (reductions + 1) <= budget:
+        return (f"{setting}, everything holds, but a plateau patience of {p + 1} would fit the budget too: use the "
+                "largest, it is more tolerant of a noisy validation loss")
+    return None
+
+
 def _grade_patiences(choose_patiences) -> None:
-    for budget, reductions in ((9, 2), (12, 2), (6, 1), (20, 3), (4, 3), (10, 0)):
-        case = f"for a budget of {budget} stalled epochs and {reductions} reduction(s)"
-        got = call(choose_patiences, budget, reductions, case=case)
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise Incorrect(f"{case}, expected a pair (plateau_patience, early_stopping_patience); got {got!r}")
-        p, q = (as_number(value, name) for value, name in zip(got, ("plateau_patience", "early_stopping_patience")))
-        if p != int(p) or q != int(q) or p < 0 or q < 0:
-            raise Incorrect(f"{case}, patiences are whole numbers >= 0; got ({p:g}, {q:g})")
-        p, q = int(p), int(q)
-        plateau = ReduceLROnPlateau(patience=p, factor=0.5)
-        stopped = replay([plateau, EarlyStopping(patience=q)], [1.0] * (budget + 3 * (p + q) + 5), lr=1.0).stopped_epoch
-        used = [epoch for epoch, _, _ in plateau.reductions if stopped is None or epoch < stopped]
-        setting = f"{case}, with patiences ({p}, {q})"
-        if stopped is None or stopped - 1 > budget:
-            raise Incorrect(f"{setting}, training goes on for more than {budget} epochs after the last improvement")
-        if len(used) != reductions:
-            raise Incorrect(f"{setting}, the LR is reduced {len(used)} time(s) before training stops (epoch "
-                            f"{stopped}); you wanted {reductions}")
-        last = used[-1] if used else 1
-        if stopped - last != p + 1:
-            raise Incorrect(f"{setting}, the last LR (from epoch {last}) had {stopped - last} epoch(s) before "
-                            f"training stopped at epoch {stopped}; give it as long as the plateau patience gives "
-                            f"every LR ({p + 1} epochs), no more and no less")
-        if (p + 2) * (reductions + 1) <= budget:
-            raise Incorrect(f"{setting}, everything holds, but a plateau patience of {p + 1} would fit the budget "
-                            "too: use the largest, it is more tolerant of a noisy validation loss")
+    cases = (Case(f"for a budget of {budget} stalled epochs and {reductions} reduction(s)", (budget, reductions))
+             for budget, reductions in ((9, 2), (12, 2), (6, 1), (20, 3), (4, 3), (10, 0)))
+    grade_cases(choose_patiences, cases, _check_patiences)
 
 
 q1 = Question(
-    "lesson08", "q1", "A plateau detector", _grade_reduction_epochs,
+    "A plateau detector", _grade_reduction_epochs,
     hints=("Keep the best loss so far and count the epochs since it improved; an epoch improves when its loss is "
            "below best * (1 - threshold).",
            "ReduceLROnPlateau reduces when the count goes past patience (count > patience), then resets the count "
@@ -122,7 +131,7 @@ def reduction_epochs(losses, patience, threshold):
 )
 
 q2 = Question(
-    "lesson08", "q2", "When does early stopping stop?", _grade_stop_epoch,
+    "When does early stopping stop?", _grade_stop_epoch,
     hints=("Walk through the epochs keeping the best loss so far; an epoch improves only if its loss is below "
            "best - min_delta.",
            "Training stops at the epoch where the count of epochs since the last improvement reaches patience (3)."),
@@ -135,7 +144,7 @@ stop_epoch = replay([EarlyStopping(patience=3, min_delta=0.005)], ex.Q2_LOSSES).
 )
 
 q3 = Question(
-    "lesson08", "q3", "Patiences for a budget", _grade_patiences,
+    "Patiences for a budget", _grade_patiences,
     hints=("ReduceLROnPlateau with patience p cuts the LR every p + 1 stalled epochs; EarlyStopping with patience q "
            "stops after q stalled epochs.",
            "k reductions, each LR given p + 1 epochs: the original LR and the k reduced ones make k + 1 windows of "
@@ -148,5 +157,3 @@ def choose_patiences(budget, reductions):
 """,
     answer_name="choose_patiences",
 )
-
-QUESTIONS = (q1, q2, q3)

@@ -11,7 +11,8 @@ import math
 
 import torch
 
-from .core import Incorrect, Question, as_number, call
+from .core import Question
+from .grading import Case, Incorrect, Wrong, as_number, grade_cases
 
 TITLE = "Adaptive optimizers"
 
@@ -29,57 +30,75 @@ def _torch_adam(gradients: torch.Tensor, start: torch.Tensor, lr: float, betas: 
     return states
 
 
-def _as_tensor(value, what: str, case: str, shape) -> torch.Tensor:
+def _as_tensor(value, what: str, shape) -> torch.Tensor:
     if not isinstance(value, torch.Tensor):
-        raise Incorrect(f"{case}, your {what} is a {type(value).__name__}; expected a tensor")
+        raise Wrong(f"your {what} is a {type(value).__name__}; expected a tensor")
     if value.shape != shape:
-        raise Incorrect(f"{case}, your {what} has shape {tuple(value.shape)}; expected {tuple(shape)}")
+        raise Wrong(f"your {what} has shape {tuple(value.shape)}; expected {tuple(shape)}")
     return value.detach().double()
 
 
-def _grade_adam_step(adam_step) -> None:
+def _adam_cases():
+    """Five steps of two set-ups. Each step starts from Adam's own state after the step before
+    (the learner's state equals it, or the grading stopped there)."""
     generator = torch.Generator().manual_seed(3)
+    zeros = torch.zeros(4, dtype=torch.float64)
     for lr, betas, eps, scale in ((1e-3, (0.9, 0.999), 1e-8, 1.0), (0.1, (0.8, 0.99), 1e-6, 100.0)):
         start = torch.randn(4, generator=generator, dtype=torch.float64)
         gradients = scale * torch.randn(5, 4, generator=generator, dtype=torch.float64)
         expected = _torch_adam(gradients, start, lr, betas, eps)
-        parameter, m, v = start.clone(), torch.zeros(4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)
-        for t, (gradient, (want_p, want_m, want_v)) in enumerate(zip(gradients, expected), start=1):
-            case = f"for step t={t} with lr={lr:g}, betas={betas}, eps={eps:g}"
-            result = call(adam_step, parameter.clone(), gradient.clone(), m.clone(), v.clone(), t, lr, betas[0],
-                          betas[1], eps, case=case)
-            if not isinstance(result, (tuple, list)) or len(result) != 3:
-                raise Incorrect(f"{case}, expected your function to return (param, m, v); got {type(result).__name__}")
-            parameter, m, v = (_as_tensor(value, what, case, (4,)) for value, what in zip(result, ("param", "m", "v")))
-            if not torch.allclose(m, want_m, rtol=1e-6, atol=1e-12):
-                raise Incorrect(f"{case}, your m is off: it is the moving average of the gradients, with beta1")
-            if not torch.allclose(v, want_v, rtol=1e-6, atol=1e-12):
-                raise Incorrect(f"{case}, your v is off: it is the moving average of the squared gradients, with beta2")
-            if torch.allclose(parameter, want_p, rtol=1e-6, atol=1e-10):
-                continue
-            # Earlier steps were right, so the step starts from Adam's previous parameter.
-            before = expected[t - 2][0] if t > 1 else start
-            step, want_step = before - parameter, before - want_p
-            ratio = float(step.abs().mean() / want_step.abs().mean())
-            if torch.allclose(step, -want_step, rtol=1e-6, atol=1e-10):
-                raise Incorrect(f"{case}, your parameter moved uphill: subtract the step")
-            raise Incorrect(f"{case}, your step is {ratio:.3g} times the size of Adam's. m and v are right, so look at "
-                            "how they are turned into a step: both start at zero, and Adam corrects for that")
+        before = [(start, zeros, zeros)] + expected[:-1]
+        for t, (gradient, (parameter, m, v), want) in enumerate(zip(gradients, before, expected), start=1):
+            yield Case(f"for step t={t} with lr={lr:g}, betas={betas}, eps={eps:g}",
+                       (parameter.clone(), gradient.clone(), m.clone(), v.clone(), t, lr, betas[0], betas[1], eps),
+                       (parameter, want))
+
+
+def _check_adam_step(result, case: Case) -> str | None:
+    before, (want_p, want_m, want_v) = case.expected
+    if not isinstance(result, (tuple, list)) or len(result) != 3:
+        return f"expected your function to return (param, m, v); got {type(result).__name__}"
+    parameter, m, v = (_as_tensor(value, what, (4,)) for value, what in zip(result, ("param", "m", "v")))
+    if not torch.allclose(m, want_m, rtol=1e-6, atol=1e-12):
+        return "your m is off: it is the moving average of the gradients, with beta1"
+    if not torch.allclose(v, want_v, rtol=1e-6, atol=1e-12):
+        return "your v is off: it is the moving average of the squared gradients, with beta2"
+    if torch.allclose(parameter, want_p, rtol=1e-6, atol=1e-10):
+        return None
+    step, want_step = before - parameter, before - want_p
+    if torch.allclose(step, -want_step, rtol=1e-6, atol=1e-10):
+        return "your parameter moved uphill: subtract the step"
+    ratio = float(step.abs().mean() / want_step.abs().mean())
+    return (f"your step is {ratio:.3g} times the size of Adam's. m and v are right, so look at how they are turned "
+            "into a step: both start at zero, and Adam corrects for that")
+
+
+def _grade_adam_step(adam_step) -> None:
+    grade_cases(adam_step, _adam_cases(), _check_adam_step)
+
+
+def _adagrad_cases():
+    for grads, lr, eps in (([0.5], 0.1, 1e-10), ([3.0, 4.0], 1.0, 1e-10), ([0.1] * 100, 0.01, 1e-10),
+                           ([0.0, 0.0], 0.1, 0.5), ([2.0, -2.0, 1.0], 0.5, 1e-10)):
+        shown = grads if len(grads) < 6 else f"[0.1] * {len(grads)}"
+        yield Case(f"for gradients {shown} with lr={lr:g}, eps={eps:g}", (list(grads), lr, eps), grads)
+
+
+def _check_adagrad_lr(got, case: Case) -> str | None:
+    _, lr, eps = case.args
+    grads = case.expected
+    got = as_number(got, "your effective LR")
+    if math.isclose(got, lr / (math.sqrt(sum(g * g for g in grads)) + eps), rel_tol=1e-9):
+        return None
+    if math.isclose(got, lr / (math.sqrt(sum(g * g for g in grads) / len(grads)) + eps), rel_tol=1e-9):
+        return (f"your effective LR is {got:.4g}: you average the squared gradients, as RMSprop does. AdaGrad adds "
+                "them up, so its effective LR only ever shrinks")
+    return (f"your effective LR is {got:.4g}. AdaGrad divides lr by the square root of everything it has "
+            "accumulated, plus eps")
 
 
 def _grade_adagrad_lr(adagrad_lr) -> None:
-    for grads, lr, eps in (([0.5], 0.1, 1e-10), ([3.0, 4.0], 1.0, 1e-10), ([0.1] * 100, 0.01, 1e-10),
-                           ([0.0, 0.0], 0.1, 0.5), ([2.0, -2.0, 1.0], 0.5, 1e-10)):
-        case = f"for gradients {grads if len(grads) < 6 else f'[0.1] * {len(grads)}'} with lr={lr:g}, eps={eps:g}"
-        got = as_number(call(adagrad_lr, list(grads), lr, eps, case=case), "your effective LR")
-        expected = lr / (math.sqrt(sum(g * g for g in grads)) + eps)
-        if math.isclose(got, expected, rel_tol=1e-9):
-            continue
-        if math.isclose(got, lr / (math.sqrt(sum(g * g for g in grads) / len(grads)) + eps), rel_tol=1e-9):
-            raise Incorrect(f"{case}, your effective LR is {got:.4g}: you average the squared gradients, as RMSprop "
-                            "does. AdaGrad adds them up, so its effective LR only ever shrinks")
-        raise Incorrect(f"{case}, your effective LR is {got:.4g}. AdaGrad divides lr by the square root of "
-                        "everything it has accumulated, plus eps")
+    grade_cases(adagrad_lr, _adagrad_cases(), _check_adagrad_lr)
 
 
 def _grade_shrink(answer) -> None:
@@ -92,7 +111,7 @@ def _grade_shrink(answer) -> None:
 
 
 q1 = Question(
-    "lesson09", "q1", "One Adam step", _grade_adam_step,
+    "One Adam step", _grade_adam_step,
     hints=("m = beta1 * m + (1 - beta1) * grad; v = beta2 * v + (1 - beta2) * grad ** 2.",
            "Bias-correct both: m_hat = m / (1 - beta1 ** t), v_hat = v / (1 - beta2 ** t); then "
            "param - lr * m_hat / (sqrt(v_hat) + eps)."),
@@ -108,7 +127,7 @@ def adam_step(param, grad, m, v, t, lr, beta1, beta2, eps):
 )
 
 q2 = Question(
-    "lesson09", "q2", "AdaGrad's effective LR", _grade_adagrad_lr,
+    "AdaGrad's effective LR", _grade_adagrad_lr,
     hints=("AdaGrad keeps, for each weight, the sum of all its squared gradients so far.",
            "The effective LR is lr / (sqrt(sum of squared gradients) + eps)."),
     solution="""
@@ -121,7 +140,7 @@ def adagrad_lr(grads, lr, eps):
 )
 
 q3 = Question(
-    "lesson09", "q3", "How fast AdaGrad shrinks", _grade_shrink,
+    "How fast AdaGrad shrinks", _grade_shrink,
     hints=("With the same gradient g every step, the sum after n steps is n * g ** 2.",
            "The effective LR is proportional to 1 / sqrt(n)."),
     solution="""
@@ -129,5 +148,3 @@ shrink_factor = 10
 """,
     answer_name="shrink_factor",
 )
-
-QUESTIONS = (q1, q2, q3)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 
-from .core import Incorrect, Question, as_number, call
+from .core import Question
+from .grading import Case, Incorrect, as_number, grade_cases
 
 TITLE = "Batch size and learning rate"
 
@@ -17,24 +18,31 @@ TITLE = "Batch size and learning rate"
 Q3_EXAMPLES, Q3_EPOCHS, Q3_BATCH = 10_000, 3, 512
 
 
-def _grade_scaled_lr(scaled_lr) -> None:
+def _scaled_lr_cases():
     for base_lr, base_batch, batch, rule in ((0.1, 256, 512, "linear"), (0.1, 256, 128, "linear"),
                                              (0.001, 32, 512, "sqrt"), (0.01, 64, 16, "sqrt"),
                                              (0.05, 100, 100, "linear"), (3e-4, 128, 8192, "sqrt")):
-        case = f"for base_lr={base_lr:g} at base_batch={base_batch}, scaled to batch={batch} by the {rule!r} rule"
-        got = as_number(call(scaled_lr, base_lr, base_batch, batch, rule, case=case), "your LR")
-        ratio = batch / base_batch
-        expected = base_lr * (ratio if rule == "linear" else math.sqrt(ratio))
-        if math.isclose(got, expected, rel_tol=1e-9):
-            continue
-        if math.isclose(got, base_lr / (ratio if rule == "linear" else math.sqrt(ratio)), rel_tol=1e-9):
-            raise Incorrect(f"{case}, your LR is {got:.4g}: it moves the wrong way. A larger batch gives a less "
-                            "noisy gradient, which tolerates a larger LR")
-        other = base_lr * (math.sqrt(ratio) if rule == "linear" else ratio)
-        if math.isclose(got, other, rel_tol=1e-9):
-            raise Incorrect(f"{case}, your LR is {got:.4g}: that is the other rule")
-        raise Incorrect(f"{case}, your LR is {got:.4g}. Scale base_lr by the ratio of the batch sizes, or by its "
-                        "square root")
+        yield Case(f"for base_lr={base_lr:g} at base_batch={base_batch}, scaled to batch={batch} by the {rule!r} "
+                   "rule", (base_lr, base_batch, batch, rule))
+
+
+def _check_scaled_lr(got, case: Case) -> str | None:
+    base_lr, base_batch, batch, rule = case.args
+    got = as_number(got, "your LR")
+    ratio = batch / base_batch
+    factor, other = (ratio, math.sqrt(ratio)) if rule == "linear" else (math.sqrt(ratio), ratio)
+    if math.isclose(got, base_lr * factor, rel_tol=1e-9):
+        return None
+    if math.isclose(got, base_lr / factor, rel_tol=1e-9):
+        return (f"your LR is {got:.4g}: it moves the wrong way. A larger batch gives a less noisy gradient, which "
+                "tolerates a larger LR")
+    if math.isclose(got, base_lr * other, rel_tol=1e-9):
+        return f"your LR is {got:.4g}: that is the other rule"
+    return f"your LR is {got:.4g}. Scale base_lr by the ratio of the batch sizes, or by its square root"
+
+
+def _grade_scaled_lr(scaled_lr) -> None:
+    grade_cases(scaled_lr, _scaled_lr_cases(), _check_scaled_lr)
 
 
 def _grade_goyal(answer) -> None:
@@ -59,7 +67,7 @@ def _grade_steps(answer) -> None:
 
 
 q1 = Question(
-    "lesson10", "q1", "Scaling the LR with the batch", _grade_scaled_lr,
+    "Scaling the LR with the batch", _grade_scaled_lr,
     hints=("Both rules multiply base_lr by a function of batch / base_batch.",
            "'linear': base_lr * batch / base_batch; 'sqrt': base_lr * (batch / base_batch) ** 0.5."),
     solution="""
@@ -71,7 +79,7 @@ def scaled_lr(base_lr, base_batch, batch, rule):
 )
 
 q2 = Question(
-    "lesson10", "q2", "ResNet-50 in one hour", _grade_goyal,
+    "ResNet-50 in one hour", _grade_goyal,
     hints=("Goyal et al.: LR 0.1 for every 256 images in the batch.", "8192 is 32 times 256."),
     solution="""
 resnet_lr = 0.1 * 8192 / 256
@@ -80,7 +88,7 @@ resnet_lr = 0.1 * 8192 / 256
 )
 
 q3 = Question(
-    "lesson10", "q3", "Fewer, larger steps", _grade_steps,
+    "Fewer, larger steps", _grade_steps,
     hints=("One epoch at batch size 512 over 10,000 images: how many batches, counting the last, smaller one?",
            "ceil(10000 / 512) batches per epoch, times 3 epochs."),
     solution="""
@@ -90,5 +98,3 @@ steps = ex.Q3_EPOCHS * math.ceil(ex.Q3_EXAMPLES / ex.Q3_BATCH)
 """,
     answer_name="steps",
 )
-
-QUESTIONS = (q1, q2, q3)

@@ -8,28 +8,37 @@ from __future__ import annotations
 
 import math
 
-from .core import Incorrect, Question, as_number, call
+from .core import Question
+from .grading import Case, Incorrect, as_number, grade_cases
 from .lesson03 import curve
 
 TITLE = "The whole recipe"
 
 
-def _grade_total_steps(total_steps) -> None:
+def _total_steps_cases():
     for n_examples, batch_size, epochs, drop_last in ((50_000, 128, 3, False), (50_000, 128, 3, True),
                                                       (1000, 100, 2, False), (1001, 100, 2, False),
                                                       (1001, 100, 2, True), (60, 64, 5, False)):
-        case = (f"for {n_examples} examples, batch_size={batch_size}, epochs={epochs}, "
-                f"drop_last={drop_last}")
-        got = as_number(call(total_steps, n_examples, batch_size, epochs, drop_last, case=case), "your total_steps")
-        per_epoch = n_examples // batch_size if drop_last else math.ceil(n_examples / batch_size)
-        if got == epochs * per_epoch:
-            continue
-        if not drop_last and got == epochs * (n_examples // batch_size):
-            raise Incorrect(f"{case}, you return {got:g}: without drop_last the last, smaller batch is a step too. "
-                            "OneCycleLR raises an error when it is stepped more than total_steps times")
-        if got == per_epoch:
-            raise Incorrect(f"{case}, you return {got:g}, the steps of one epoch")
-        raise Incorrect(f"{case}, you return {got:g}. Count the batches of one epoch, then multiply by the epochs")
+        yield Case(f"for {n_examples} examples, batch_size={batch_size}, epochs={epochs}, drop_last={drop_last}",
+                   (n_examples, batch_size, epochs, drop_last))
+
+
+def _check_total_steps(got, case: Case) -> str | None:
+    n_examples, batch_size, epochs, drop_last = case.args
+    got = as_number(got, "your total_steps")
+    per_epoch = n_examples // batch_size if drop_last else math.ceil(n_examples / batch_size)
+    if got == epochs * per_epoch:
+        return None
+    if not drop_last and got == epochs * (n_examples // batch_size):
+        return (f"you return {got:g}: without drop_last the last, smaller batch is a step too. OneCycleLR raises an "
+                "error when it is stepped more than total_steps times")
+    if got == per_epoch:
+        return f"you return {got:g}, the steps of one epoch"
+    return f"you return {got:g}. Count the batches of one epoch, then multiply by the epochs"
+
+
+def _grade_total_steps(total_steps) -> None:
+    grade_cases(total_steps, _total_steps_cases(), _check_total_steps)
 
 
 def _grade_max_lr(answer) -> None:
@@ -46,7 +55,7 @@ def _grade_max_lr(answer) -> None:
 
 
 q1 = Question(
-    "lesson11", "q1", "total_steps for a run", _grade_total_steps,
+    "total_steps for a run", _grade_total_steps,
     hints=("A step-wise schedule is stepped once per batch: count the batches of the whole run.",
            "Per epoch: ceil(n / batch_size) batches, or n // batch_size with drop_last=True."),
     solution="""
@@ -60,7 +69,7 @@ def total_steps(n_examples, batch_size, epochs, drop_last):
 )
 
 q2 = Question(
-    "lesson11", "q2", "1-cycle's peak from a range test", _grade_max_lr,
+    "1-cycle's peak from a range test", _grade_max_lr,
     hints=("Smith takes max_lr near the end of the loss's descent on the range-test plot.",
            "Between the steepest point and the lowest point of the smoothed curve; RangeTest.cyclical_range[1] is "
            "one such choice."),
@@ -69,5 +78,3 @@ max_lr_pick = ex.curve().cyclical_range[1]
 """,
     answer_name="max_lr_pick",
 )
-
-QUESTIONS = (q1, q2)
