@@ -9,6 +9,7 @@ uses :func:`lrcourse.device.seeded`: the caller's global random streams are left
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
 import warnings
@@ -25,7 +26,7 @@ from .data import batches as batches_of
 from .device import seeded
 from .models import MLP, SmallCNN
 from .range_test import RangeTest
-from .schedules import MomentumScheduler, constant, to_lambda_lr
+from .schedules import Constant, MomentumScheduler, constant, to_lambda_lr
 from .snapshots import SnapshotEnsemble, SnapshotPlan, SnapshotSaver
 from .train import fit
 
@@ -100,8 +101,7 @@ def train_at_lr(
     check_positive("lr", lr)
     run = train_with_schedule(train, constant(base_lr=float(lr)), val=val, optimizer=optimizer, epochs=epochs,
                               batch_size=batch_size, model=model, seed=seed, callbacks=callbacks, progress=progress)
-    run.schedule = None
-    return run
+    return dataclasses.replace(run, schedule=None)
 
 
 def train_with_schedule(
@@ -130,8 +130,10 @@ def train_with_schedule(
     net = seeded(model, seed, train.device)
     opt = OPTIMIZERS[optimizer](net.parameters(), lr=schedule(0))
     extra = [MomentumStepper(MomentumScheduler(opt, schedule.momentum))] if cycle_momentum else []
-    history = fit(net, train, opt, epochs=epochs, batch_size=batch_size, val=val,
-                  scheduler=to_lambda_lr(opt, schedule), callbacks=[*extra, *callbacks], progress=progress, seed=seed)
+    # A constant LR needs no scheduler, and so leaves the LR free for a ReduceLROnPlateau callback.
+    scheduler = None if isinstance(schedule, Constant) else to_lambda_lr(opt, schedule)
+    history = fit(net, train, opt, epochs=epochs, batch_size=batch_size, val=val, scheduler=scheduler,
+                  callbacks=[*extra, *callbacks], progress=progress, seed=seed)
     return Run(lr=float(schedule(0)), optimizer=optimizer, batch_size=batch_size, history=history, model=net,
                schedule=schedule)
 

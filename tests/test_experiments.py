@@ -89,3 +89,13 @@ def test_gradient_noise_leaves_batchnorm_buffers_alone(fmnist):
     before = {name: b.clone() for name, b in model.named_buffers()}
     gradient_noise(model, fmnist.val[:200], 50, batches=2)
     assert all(torch.equal(b, before[name]) for name, b in model.named_buffers())
+
+
+def test_a_constant_lr_run_takes_a_plateau_callback(fmnist):
+    from lrcourse import ReduceLROnPlateau
+    from lrcourse.experiments import train_at_lr
+
+    plateau = ReduceLROnPlateau(monitor="train_loss", patience=0, threshold=10.0)  # nothing counts as better
+    run = train_at_lr(fmnist.train[:320], 0.1, epochs=3, batch_size=160, callbacks=[plateau])
+    assert run.history.lr == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001, 0.001])
+    assert run.schedule is None and run.label == "sgd lr=0.1"

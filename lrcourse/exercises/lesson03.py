@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..lr_rules import smooth
 from ..range_test import RangeTest
+from ..schedules import ExpAnneal
 from .core import Question
 from .grading import Case, Incorrect, Wrong, as_number, grade_cases
 
@@ -29,8 +31,9 @@ def _as_list(value, length: int) -> np.ndarray:
 
 def _ramp_cases():
     for start, end, n in ((1e-7, 10.0, 100), (1e-4, 1e-1, 4), (0.5, 2.0, 2), (1e-3, 1.0, 7)):
+        ramp = ExpAnneal(start, end)  # the range test's own ramp is the reference
         yield Case(f"for start_lr={start:g}, end_lr={end:g}, num_iter={n}", (start, end, n),
-                   start * (end / start) ** (np.arange(n) / (n - 1)))
+                   [ramp(i / (n - 1)) for i in range(n)])
 
 
 def _check_ramp(got, case: Case) -> str | None:
@@ -55,11 +58,7 @@ def _grade_ramp(exp_ramp) -> None:
 def _smoothing_cases():
     for losses, beta in (([2.0, 2.0, 2.0, 2.0], 0.9), ([2.3, 2.1, 1.7, 1.9, 1.2], 0.98), ([1.0, 3.0, 2.0], 0.0),
                          ([0.5, 0.4, 0.6, 0.2, 0.3, 0.1], 0.5)):
-        average, expected = 0.0, []
-        for i, loss in enumerate(losses):
-            average = beta * average + (1 - beta) * loss
-            expected.append(average / (1 - beta ** (i + 1)))
-        yield Case(f"for losses={losses} and beta={beta}", (list(losses), beta), (losses, expected))
+        yield Case(f"for losses={losses} and beta={beta}", (list(losses), beta), (losses, smooth(losses, beta)))
 
 
 def _check_smoothing(got, case: Case) -> str | None:
