@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 import torch
 
 from .callbacks import Callback, FitState, History
-from .checks import check_choice, check_positive
+from .checks import check_choice, check_int, check_positive
 from .data import TensorData, num_batches
 from .data import batches as batches_of
 from .device import seeded
@@ -235,8 +235,7 @@ def gradient_noise(model: torch.nn.Module, data: TensorData, batch_size: int, ba
     of ``data``. For batches drawn without replacement it is
     :math:`\\frac{\\sigma^2}{B} \\frac{N - B}{N - 1}`: about 1/B. The model's ``.grad`` and buffers are left
     as they were."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= len(data):
-        raise ValueError(f"batch_size must be an int from 1 to len(data)={len(data)}; got {batch_size!r}")
+    check_int("batch_size", batch_size, 1, len(data))
     loss_fn = loss_fn or torch.nn.functional.cross_entropy
     parameters = [p for p in model.parameters() if p.requires_grad]
     saved = [p.grad for p in parameters]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from torch import nn
 
+from .checks import check_int
+
 
 class MLP(nn.Sequential):
     """784 -> hidden -> ReLU -> 10: the network "Modern Computer Vision with PyTorch" (ch. 3)
@@ -11,8 +13,7 @@ class MLP(nn.Sequential):
 
     def __init__(self, hidden: int = 1000, in_features: int = 28 * 28, num_classes: int = 10):
         for name, value in (("hidden", hidden), ("in_features", in_features), ("num_classes", num_classes)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1; got {value!r}")
+            check_int(name, value, 1)
         super().__init__(
             nn.Flatten(),
             nn.Linear(in_features, hidden),
@@ -37,8 +38,10 @@ class SmallCNN(nn.Sequential):
     ``channels=(16, 32)`` keeps an epoch on a 2-core CPU in the tens of seconds."""
 
     def __init__(self, channels: tuple[int, int] = (16, 32), num_classes: int = 10):
-        if len(channels) != 2 or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in channels):
+        if not isinstance(channels, (tuple, list)) or len(channels) != 2:
             raise ValueError(f"channels must be two ints >= 1; got {channels!r}")
+        for index, value in enumerate(channels):
+            check_int(f"channels[{index}]", value, 1)
         c1, c2 = channels
         super().__init__(
             _conv_block(1, c1),

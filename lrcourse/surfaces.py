@@ -17,6 +17,8 @@ from typing import Callable
 
 import numpy as np
 
+from .checks import check_int, check_positive
+
 #: A path whose loss rises above this many times its starting loss has diverged.
 DIVERGENCE_FACTOR = 1e6
 
@@ -136,10 +138,8 @@ def gradient_descent(surface: Surface, start, lr: float, steps: int = 50) -> Des
         raise ValueError(f"start must have {surface.dim} coordinate(s) for {surface.name}; got {start.tolist()}")
     if not np.isfinite(start).all():
         raise ValueError(f"start must be finite; got {start.tolist()}")
-    if not (isinstance(lr, (int, float)) and lr > 0 and np.isfinite(lr)):
-        raise ValueError(f"lr must be a finite number > 0; got {lr!r}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an int >= 1; got {steps!r}")
+    lr = check_positive("lr", lr)
+    check_int("steps", steps, 1)
 
     path, loss = [start], [float(surface.f(start))]
     limit = max(abs(loss[0]), 1e-12) * DIVERGENCE_FACTOR

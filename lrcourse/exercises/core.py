@@ -34,6 +34,7 @@ from IPython.display import display
 
 from . import grading, sandbox
 from .grading import CORRECT, ERROR, INCORRECT, MESSAGE_LIMIT, NOT_ATTEMPTED, grade_answer, is_stub
+from ..checks import check_int
 from .records import record_correct
 
 MEMORY_LIMIT_BYTES = 1 << 30
@@ -186,8 +187,7 @@ class Question:
 
     def hint(self, n: int = 1) -> None:
         """Show hint ``n`` (1 is the gentlest)."""
-        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= len(self.hints):
-            raise ValueError(f"n must be an int from 1 to {len(self.hints)}; got {n!r}")
+        check_int("n", n, 1, len(self.hints))
         more = f" (hint {n + 1} goes further: `.hint({n + 1})`)" if n < len(self.hints) else ""
         display(_Markdown(f"**Hint {n} of {len(self.hints)}**{more}: {self.hints[n - 1]}"))
 
