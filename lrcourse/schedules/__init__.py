@@ -8,9 +8,11 @@
 
 Each schedule is a frozen dataclass built with keyword arguments (the lowercase names are
 the classes), checked when built, and called with a 0-based step to give the absolute LR
-of that step; its docstring has the formula. Modules: :mod:`.decay`, :mod:`.warmup`,
-:mod:`.cyclical` (cyclical LRs, 1-cycle, SGDR), :mod:`.combine` (phases in normalized
-time) and :mod:`.adapters` (PyTorch schedulers, samples, plots).
+of that step; its docstring has the formula and an example of where the scheduler steps in
+a training loop. Modules: :mod:`.decay` (step, exponential, 1/t), :mod:`.anneal`
+(polynomial, cosine), :mod:`.warmup`, :mod:`.cyclical` (Smith's cyclical LRs and their
+momentum), :mod:`.one_cycle`, :mod:`.restarts` (SGDR), :mod:`.combine` (phases in
+normalized time) and :mod:`.adapters` (PyTorch schedulers, samples, plots).
 """
 
 from ._common import Schedule
@@ -26,37 +28,23 @@ from .combine import (
     exp_anneal,
     lin_anneal,
 )
-from .cyclical import (
-    CosineRestarts,
-    ExpRange,
-    OneCycle,
-    Triangular,
-    Triangular2,
-    cosine_restarts,
-    exp_range,
-    one_cycle,
-    triangular,
-    triangular2,
-)
+from .anneal import Cosine, LinearDecay, Polynomial, cosine, linear_decay, polynomial
+from .cyclical import CyclicalMomentum, ExpRange, Triangular, Triangular2, exp_range, triangular, triangular2
 from .decay import (
     Constant,
-    Cosine,
     Exponential,
     InverseTime,
-    LinearDecay,
     MultiStep,
-    Polynomial,
     StepDecay,
     constant,
-    cosine,
     exponential,
     inverse_time,
-    linear_decay,
     multistep,
-    polynomial,
     step_decay,
 )
+from .one_cycle import OneCycle, one_cycle
 from .presets import PRESETS, Preset
+from .restarts import CosineRestarts, cosine_restarts
 from .warmup import InverseSqrt, LinearWarmup, inverse_sqrt, linear_warmup
 
 __all__ = [
@@ -65,6 +53,7 @@ __all__ = [
     "CosAnneal",
     "Cosine",
     "CosineRestarts",
+    "CyclicalMomentum",
     "ExpAnneal",
     "ExpRange",
     "Exponential",
