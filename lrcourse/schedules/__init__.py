@@ -47,6 +47,12 @@ from .presets import PRESETS, Preset
 from .restarts import CosineRestarts, cosine_restarts
 from .warmup import InverseSqrt, LinearWarmup, inverse_sqrt, linear_warmup
 
+#: The classes a scheduler's saved state can hold, to allow when loading it with
+#: ``weights_only=True`` (``torch.load``'s default): ``with torch.serialization.safe_globals(S.SAFE_GLOBALS):``.
+SAFE_GLOBALS = (Constant, StepDecay, MultiStep, Exponential, InverseTime, Polynomial, LinearDecay, Cosine,
+                InverseSqrt, LinearWarmup, Triangular, Triangular2, ExpRange, CyclicalMomentum, OneCycle,
+                CosineRestarts, Combine, CosAnneal, LinAnneal, ExpAnneal, LRMultiplier)
+
 __all__ = [
     "Combine",
     "Constant",
@@ -70,6 +76,7 @@ __all__ = [
     "Phase",
     "Polynomial",
     "Preset",
+    "SAFE_GLOBALS",
     "Schedule",
     "StepDecay",
     "Triangular",

@@ -93,8 +93,9 @@ def to_lambda_lr(optimizer: torch.optim.Optimizer, schedule: Schedule | Sequence
     any schedule and ``load_state_dict`` the saved state (after the optimizer's), or rebuild
     with the schedule and ``last_step`` = the number of scheduler steps taken before the
     interruption (``scheduler.last_epoch``; PyTorch's ``last_epoch`` argument is that minus
-    1). Both give the LRs of an uninterrupted run. ``torch.load`` a saved state with
-    ``weights_only=False``, or allow the schedule's classes with ``torch.serialization.safe_globals``.
+    1). Both give the LRs of an uninterrupted run. ``torch.load`` a saved state within
+    ``torch.serialization.safe_globals(list(lrcourse.schedules.SAFE_GLOBALS))``, or with
+    ``weights_only=False``.
 
     Args:
         optimizer: the optimizer whose LRs to set; each group's LR must be > 0.
