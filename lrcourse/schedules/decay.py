@@ -27,7 +27,7 @@ def _power(base_lr: float, gamma: float, k: int) -> Decimal:
 
 def _last_finite_power(base_lr: float, gamma: float) -> int:
     """The largest ``k`` for which ``base_lr * gamma**k`` is a finite float (``gamma > 1``)."""
-    k = max(0, int(math.log(sys.float_info.max / base_lr) / math.log(gamma)))
+    k = max(0, int((math.log(sys.float_info.max) - math.log(base_lr)) / math.log(gamma)))
     while math.isfinite(float(_power(base_lr, gamma, k + 1))):
         k += 1
     while k > 0 and not math.isfinite(float(_power(base_lr, gamma, k))):
