@@ -381,3 +381,19 @@ def test_importing_the_schedules_does_not_import_matplotlib():
     code = "import sys, lrcourse.schedules; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_safe_globals_hold_every_schedule_class():
+    classes = {getattr(S, name) for name in S.__all__ if dataclasses.is_dataclass(getattr(S, name))}
+    assert classes - {S.Preset} == set(S.SAFE_GLOBALS)  # Preset holds a function: not weights-only data
+
+
+@pytest.mark.parametrize("name", sorted(ONE_OF_EACH))
+def test_scheduler_state_loads_with_weights_only(name):
+    schedule = ONE_OF_EACH[name]
+    state = S.to_lambda_lr(make_optimizer(), schedule).state_dict()
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    buffer.seek(0)
+    with torch.serialization.safe_globals(list(S.SAFE_GLOBALS)):
+        assert torch.load(buffer, weights_only=True) == state

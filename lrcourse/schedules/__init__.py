@@ -5,6 +5,20 @@
     schedule = S.one_cycle(max_lr=0.1, total_steps=1000)
     schedule(0), schedule(299), schedule.momentum(299)   # 0.004, 0.1, 0.85
     scheduler = S.to_lambda_lr(optimizer, schedule)      # a torch LambdaLR
+    momentum = S.MomentumScheduler(optimizer, schedule.momentum)
+    for x, y in batches:
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        scheduler.step()                                 # after optimizer.step(), both
+        momentum.step()
+
+To resume from a checkpoint, save ``optimizer.state_dict()`` and ``scheduler.last_epoch``
+(or each scheduler's ``state_dict()``); later load the optimizer's state and build
+``S.to_lambda_lr(optimizer, schedule, last_step=saved_last_epoch)`` (and the
+``MomentumScheduler`` likewise), or build them as before and load their states. A resumed
+run gets the LRs and momenta of an uninterrupted one. Param groups can follow their own
+schedules: ``S.to_lambda_lr(optimizer, [schedule_0, schedule_1])``.
 
 Each schedule is a frozen dataclass built with keyword arguments (the lowercase names are
 the classes), checked when built, and called with a 0-based step to give the absolute LR
