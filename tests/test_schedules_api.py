@@ -397,3 +397,12 @@ def test_scheduler_state_loads_with_weights_only(name):
     buffer.seek(0)
     with torch.serialization.safe_globals(list(S.SAFE_GLOBALS)):
         assert torch.load(buffer, weights_only=True) == state
+
+
+def test_a_step_past_the_schedule_changes_nothing():
+    schedule = S.one_cycle(max_lr=0.1, total_steps=5)
+    optimizer = make_optimizer(momentum=0.9)
+    momentum = S.MomentumScheduler(optimizer, schedule.momentum, last_step=5)
+    with pytest.raises(ValueError, match="step must be <= total_steps=5"):
+        momentum.step()
+    assert momentum.last_epoch == 5 and momentum.get_last_momentum() == [schedule.momentum(5)]

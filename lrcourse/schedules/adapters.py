@@ -111,9 +111,10 @@ def to_lambda_lr(optimizer: torch.optim.Optimizer, schedule: Schedule | Sequence
         ...     optimizer.zero_grad()
         ...     scheduler.step()  # after optimizer.step()
         >>> checkpoint = {"optimizer": optimizer.state_dict(), "step": scheduler.last_epoch}
-        >>> optimizer.load_state_dict(checkpoint["optimizer"])  # later, on a new optimizer
-        >>> scheduler = S.to_lambda_lr(optimizer, schedule, last_step=checkpoint["step"])
-        >>> optimizer.param_groups[0]["lr"] == schedule(len(batches))
+        >>> resumed = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)  # later, to resume
+        >>> resumed.load_state_dict(checkpoint["optimizer"])
+        >>> scheduler = S.to_lambda_lr(resumed, schedule, last_step=checkpoint["step"])
+        >>> resumed.param_groups[0]["lr"] == schedule(len(batches))
         True
     """
     _check_optimizer(optimizer)
@@ -176,13 +177,11 @@ class MomentumScheduler:
         self.optimizer = optimizer
         self.schedule = schedule
         self._schedules = schedules or [schedule] * len(optimizer.param_groups)
-        self.last_epoch = last_step
         self._beta1 = "betas" in optimizer.defaults
-        self._apply()
+        self._apply(last_step)
 
     def step(self) -> None:
-        self.last_epoch += 1
-        self._apply()
+        self._apply(self.last_epoch + 1)
 
     def get_last_momentum(self) -> list[float]:
         return [group["betas"][0] if self._beta1 else group["momentum"] for group in self.optimizer.param_groups]
@@ -191,20 +190,21 @@ class MomentumScheduler:
         return {"last_epoch": self.last_epoch}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        self.last_epoch = state_dict["last_epoch"]
-        self._apply()
+        self._apply(state_dict["last_epoch"])
 
-    def _apply(self) -> None:
-        values = [schedule(self.last_epoch) for schedule in self._schedules]
-        for value in values:  # all checked before any group changes
+    def _apply(self, step: int) -> None:
+        """Set every group's momentum for ``step``, all checked before any changes."""
+        values = [schedule(step) for schedule in self._schedules]
+        for value in values:
             if not (_is_real(value) and 0 <= value <= 1):
-                raise ValueError(f"the momentum schedule gave {value!r} for step={self.last_epoch}; "
+                raise ValueError(f"the momentum schedule gave {value!r} for step={step}; "
                                  f"a momentum must be a number in [0, 1]")
         for group, value in zip(self.optimizer.param_groups, values):
             if self._beta1:
                 group["betas"] = (value, *group["betas"][1:])
             else:
                 group["momentum"] = value
+        self.last_epoch = step
 
 
 def sample(schedule: Schedule, steps: int) -> np.ndarray:
