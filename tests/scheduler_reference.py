@@ -53,11 +53,11 @@ def lr_only(schedule):
     return lambda optimizer: [S.to_lambda_lr(optimizer, schedule)]
 
 
-def per_group(*schedules, momentum=None):
-    """Our schedulers for one schedule per group, and the momentum of each too if given."""
+def per_group(*schedules, momentum=False):
+    """Our schedulers for one schedule per group, and for the momentum of each if ``momentum``."""
     def build(optimizer):
         schedulers = [S.to_lambda_lr(optimizer, list(schedules))]
-        if momentum is not None:
+        if momentum:
             schedulers.append(S.MomentumScheduler(optimizer, [s.momentum for s in schedules]))
         return schedulers
     return build

@@ -237,11 +237,18 @@ def test_decays_below_the_smallest_normal_float_are_zero_not_denormal():
     assert S.exponential(base_lr=0.1, gamma=0.5)(10**12) == 0.0
 
 
-EXTREMES = [S.constant(base_lr=1e308), S.inverse_time(base_lr=1e308, k=1e308), S.polynomial(base_lr=1e308, total_steps=7,
-            power=1e3), S.cosine(base_lr=1e308, total_steps=3), S.inverse_sqrt(base_lr=1e308, warmup_steps=1),
-            S.triangular2(base_lr=1e-300, max_lr=1e308, step_size=1), S.exp_range(base_lr=1e-300, max_lr=1e308,
-            step_size=2, gamma=1e-300), S.cosine_restarts(base_lr=1e308, T_0=1, T_mult=7),
-            S.multistep(base_lr=1e300, milestones=[1, 2], gamma=1e4), S.exponential(base_lr=1e-300, gamma=1e300)]
+EXTREMES = [
+    S.constant(base_lr=1e308),
+    S.inverse_time(base_lr=1e308, k=1e308),
+    S.polynomial(base_lr=1e308, total_steps=7, power=1e3),
+    S.cosine(base_lr=1e308, total_steps=3),
+    S.inverse_sqrt(base_lr=1e308, warmup_steps=1),
+    S.triangular2(base_lr=1e-300, max_lr=1e308, step_size=1),
+    S.exp_range(base_lr=1e-300, max_lr=1e308, step_size=2, gamma=1e-300),
+    S.cosine_restarts(base_lr=1e308, T_0=1, T_mult=7),
+    S.multistep(base_lr=1e300, milestones=[1, 2], gamma=1e4),
+    S.exponential(base_lr=1e-300, gamma=1e300),
+]
 
 
 @pytest.mark.parametrize("schedule", EXTREMES, ids=lambda s: type(s).__name__)

@@ -49,7 +49,7 @@ def test_step_lr():
      [0.1 * (1 / 4 + i * (3 / 5 - 1 / 4) / 4) for i in range(4)] + [0.1 * 3 / 5] * 6),
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_get_last_lr(name, make_reference, schedule, single):
-    theirs_opt, ours_opt = SGD([torch.nn.Parameter(torch.zeros(1))], 0.1), SGD([torch.nn.Parameter(torch.zeros(1))], 0.1)
+    theirs_opt, ours_opt = (SGD([torch.nn.Parameter(torch.zeros(1))], 0.1) for _ in range(2))
     theirs, ours = make_reference(theirs_opt), S.to_lambda_lr(ours_opt, schedule)
     for target in single:
         assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-9)

@@ -26,9 +26,12 @@ POLICIES = {"triangular": S.triangular, "triangular2": S.triangular2, "exp_range
 def cyclic(mode, base_lr, max_lr, base_momentum, max_momentum, up, down=None, gamma=1.0):
     """PyTorch's CyclicLR as its tests build it, and ours: one schedule per group."""
     per = dict(gamma=gamma) if mode == "exp_range" else {}
-    reference = lambda o: CyclicLR(o, base_lr=base_lr, max_lr=max_lr, step_size_up=up, step_size_down=down,  # noqa: E731
-                                   cycle_momentum=True, base_momentum=base_momentum, max_momentum=max_momentum,
-                                   mode=mode, gamma=gamma)
+
+    def reference(optimizer):
+        return CyclicLR(optimizer, base_lr=base_lr, max_lr=max_lr, step_size_up=up, step_size_down=down,
+                        cycle_momentum=True, base_momentum=base_momentum, max_momentum=max_momentum, mode=mode,
+                        gamma=gamma)
+
     lists = [x if isinstance(x, list) else [x, x] for x in (base_lr, max_lr, base_momentum, max_momentum)]
     schedules = [POLICIES[mode](base_lr=b, max_lr=m, step_size_up=up, step_size_down=down, base_momentum=bm,
                                 max_momentum=mm, **per) for b, m, bm, mm in zip(*lists)]
@@ -147,8 +150,9 @@ def test_cycle_lr_scale_fn_restored_from_state_dict():
 def test_cosine_then_cyclic():
     # https://github.com/pytorch/pytorch/issues/21965: the cycle never overshoots max_lr after a cosine.
     lrs = []
+    triangle = S.triangular(base_lr=0.1, max_lr=0.3, step_size_up=1, step_size_down=3)
     for second in (lambda o: CyclicLR(o, base_lr=0.1, max_lr=0.3, step_size_up=1, step_size_down=3),
-                   lambda o: S.to_lambda_lr(o, S.triangular(base_lr=0.1, max_lr=0.3, step_size_up=1, step_size_down=3))):
+                   lambda o: S.to_lambda_lr(o, triangle)):
         optimizer = SGD(torch.nn.Linear(2, 1).parameters(), lr=0.5)
         first, then = CosineAnnealingLR(optimizer, T_max=20, eta_min=0.1), second(optimizer)
         seen = []
@@ -159,7 +163,6 @@ def test_cosine_then_cyclic():
         lrs.append(seen)
     assert max(lrs[0][21:]) <= 0.3 and max(lrs[1][21:]) <= 0.3
     # Ours sets the schedule's absolute LR whatever the cosine left behind.
-    triangle = S.triangular(base_lr=0.1, max_lr=0.3, step_size_up=1, step_size_down=3)
     assert lrs[1][21:] == pytest.approx([triangle(i - 20) for i in range(21, 40)], rel=1e-12)
 
 
