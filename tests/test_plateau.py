@@ -82,7 +82,8 @@ def test_restore_best_weights():
     callback = Drift(patience=2, restore_best_weights=True)
     start = model.weight.detach().clone()
     replay(callback, [1.0, 0.5, 0.7, 0.8, 0.9], model=model)
-    assert callback.best_epoch == 2 and torch.equal(model.weight, start + 2.0)
+    assert callback.best_epoch == 2
+    torch.testing.assert_close(model.weight.detach(), start + 1.0 + 1.0, rtol=0, atol=0)  # two drifts, bit for bit
 
 
 def test_missing_validation_metric_names_the_fix():

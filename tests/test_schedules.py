@@ -208,3 +208,55 @@ def test_phases_hit_their_ends_exactly():
         assert phase(0) == 0.004 and phase(1) == 0.1
     assert S.exp_anneal(1e-7, 10.0)(0.5) == pytest.approx(1e-3, rel=1e-12)  # the geometric middle
     assert S.cos_anneal(1.0, 0.0)(0.5) == pytest.approx(0.5) and S.lin_anneal(1.0, 0.0)(0.25) == 0.75
+
+
+# Issue 15: a schedule never hands an optimizer inf, nan or a denormal LR without a word.
+
+@pytest.mark.parametrize("schedule, steps_per_factor", [(S.exponential(base_lr=0.1, gamma=1.1), 1),
+                                                         (S.step_decay(base_lr=0.1, step_size=5, gamma=10.0), 5)],
+                         ids=["exponential", "step_decay"])
+def test_overflow_is_an_error_naming_the_step_gamma_and_the_last_finite_step(schedule, steps_per_factor):
+    message = str(pytest.raises(ValueError, schedule, 10**6).value)
+    last = int(message.rsplit("finite up to step ", 1)[1])
+    assert math.isfinite(schedule(last)) and schedule(last) > 1e307
+    with pytest.raises(ValueError, match=rf"step={last + 1} overflows.*gamma={schedule.gamma!r}"):
+        schedule(last + 1)
+    assert (last + 1) % steps_per_factor == 0  # the first step of a new factor
+
+
+def test_steps_far_past_overflow_are_the_same_clear_error():
+    with pytest.raises(ValueError, match=r"step=1000000000000 overflows"):  # not decimal.Overflow
+        S.exponential(base_lr=0.1, gamma=1.1)(10**12)
+
+
+def test_decays_below_the_smallest_normal_float_are_zero_not_denormal():
+    lrs = S.sample(S.exponential(base_lr=0.1, gamma=0.5), 1200)
+    assert np.all((lrs == 0) | (lrs >= np.finfo(float).tiny)) and lrs[-1] == 0.0
+    assert np.all(np.diff(lrs) <= 0)
+    assert S.step_decay(base_lr=0.1, step_size=1, gamma=1e-10)(40) == 0.0
+    assert S.exponential(base_lr=0.1, gamma=0.5)(10**12) == 0.0
+
+
+EXTREMES = [
+    S.constant(base_lr=1e308),
+    S.inverse_time(base_lr=1e308, k=1e308),
+    S.polynomial(base_lr=1e308, total_steps=7, power=1e3),
+    S.cosine(base_lr=1e308, total_steps=3),
+    S.inverse_sqrt(base_lr=1e308, warmup_steps=1),
+    S.triangular2(base_lr=1e-300, max_lr=1e308, step_size=1),
+    S.exp_range(base_lr=1e-300, max_lr=1e308, step_size=2, gamma=1e-300),
+    S.cosine_restarts(base_lr=1e308, T_0=1, T_mult=7),
+    S.multistep(base_lr=1e300, milestones=[1, 2], gamma=1e4),
+    S.exponential(base_lr=1e-300, gamma=1e300),
+]
+
+
+@pytest.mark.parametrize("schedule", EXTREMES, ids=lambda s: type(s).__name__)
+def test_extreme_arguments_give_finite_lrs_or_an_error_naming_the_step(schedule):
+    for step in (0, 1, 2, 3, 7, 10**6, 10**15):
+        try:
+            lr = schedule(step)
+        except ValueError as error:
+            assert f"step={step}" in str(error)
+        else:
+            assert math.isfinite(lr) and (lr == 0 or lr >= np.finfo(float).tiny)

@@ -1,6 +1,7 @@
 """The schedules as objects (picklable, immutable, checked when built) and their adapters."""
 
 import dataclasses
+import doctest
 import io
 import pickle
 
@@ -29,8 +30,12 @@ ONE_OF_EACH = {
     "linear_warmup": S.linear_warmup(warmup_steps=10, then=S.cosine(base_lr=0.1, total_steps=90)),
     "triangular": S.triangular(base_lr=0.001, max_lr=0.006, step_size=20),
     "triangular2": S.triangular2(base_lr=0.001, max_lr=0.006, step_size=20),
+    "triangular2-uneven": S.triangular2(base_lr=0.001, max_lr=0.006, step_size_up=5, step_size_down=15),
     "exp_range": S.exp_range(base_lr=0.001, max_lr=0.006, step_size=20, gamma=0.999),
+    "exp_range.momentum": S.exp_range(base_lr=0.001, max_lr=0.006, step_size_up=20, gamma=0.999,
+                                      base_momentum=0.85, max_momentum=0.95).momentum,
     "one_cycle": S.one_cycle(max_lr=0.1, total_steps=100),
+    "one_cycle-epochs": S.one_cycle(max_lr=0.1, epochs=4, steps_per_epoch=25, anneal="linear"),
     "one_cycle.momentum": S.one_cycle(max_lr=0.1, total_steps=100, three_phase=True).momentum,
     "cosine_restarts": S.cosine_restarts(base_lr=0.1, T_0=10, T_mult=2),
     "combine": S.combine([0.3, 0.7], [S.lin_anneal(0.01, 0.1), S.exp_anneal(0.1, 1e-4)], 100),
@@ -59,18 +64,65 @@ def test_calling_changes_nothing_and_fields_are_frozen(name):
 
 SCHEDULE_CLASSES = [S.Constant, S.StepDecay, S.MultiStep, S.Exponential, S.InverseTime, S.Polynomial, S.Cosine,
                     S.LinearDecay, S.InverseSqrt, S.LinearWarmup, S.Triangular, S.Triangular2, S.ExpRange,
-                    S.OneCycle, S.CosineRestarts, S.Combine]
+                    S.CyclicalMomentum, S.OneCycle, S.CosineRestarts, S.Combine]
 
 
 @pytest.mark.parametrize("cls", SCHEDULE_CLASSES, ids=lambda cls: cls.__name__)
-def test_docstrings_give_formula_symbols_args_and_a_reference(cls):
-    for part in (".. math::", "where", "Args:", "Reference"):
+def test_docstrings_give_formula_symbols_args_an_example_and_a_reference(cls):
+    for part in (".. math::", "where", "Args:", "Example:", "Reference"):
         assert part in cls.__doc__
+    # The example shows where the scheduler steps: after the optimizer, inside the loop over batches.
+    example = cls.__doc__[cls.__doc__.index("Example:"):]
+    assert "for x, y in batches:" in example
+    assert example.index("optimizer.step()") < example.index("scheduler.step()")
+
+
+def example_globals():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 3)
+    return {"S": S, "torch": torch, "model": model, "loss_fn": torch.nn.functional.cross_entropy,
+            "optimizer": torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9),
+            "batches": [(torch.randn(8, 4), torch.randint(0, 3, (8,))) for _ in range(3)]}
+
+
+DOCUMENTED = [*SCHEDULE_CLASSES, S.CosAnneal, S.LinAnneal, S.ExpAnneal, S.LRMultiplier, S.MomentumScheduler,
+              S.Preset, S.to_lambda_lr]
+
+
+@pytest.mark.parametrize("obj", DOCUMENTED, ids=lambda obj: obj.__name__)
+def test_examples_run_and_print_what_they_show(obj):
+    [test] = doctest.DocTestFinder(recurse=False).find(obj, obj.__name__, globs=example_globals())
+    assert len(test.examples) >= 2
+    runner = doctest.DocTestRunner()
+    runner.run(test, out=lambda text: None)
+    assert runner.failures == 0, f"{obj.__name__}'s example fails; run it with doctest to see"
 
 
 def test_lowercase_names_are_the_classes():
     assert S.step_decay is S.StepDecay and S.one_cycle is S.OneCycle and S.combine is S.Combine
     assert isinstance(ONE_OF_EACH["one_cycle"].momentum, S.Combine)
+    assert isinstance(ONE_OF_EACH["triangular"].momentum, S.CyclicalMomentum)
+
+
+def test_even_and_uneven_cycles_are_one_kind_of_schedule():
+    even = S.triangular(base_lr=0.001, max_lr=0.006, step_size=20)
+    assert even == S.triangular(base_lr=0.001, max_lr=0.006, step_size_up=20)
+    assert even == S.triangular(base_lr=0.001, max_lr=0.006, step_size_up=20, step_size_down=20)
+    assert (even.step_size_up, even.step_size_down) == (20, 20)
+    assert repr(even) == ("Triangular(base_lr=0.001, max_lr=0.006, step_size_up=20, step_size_down=20, "
+                          "base_momentum=0.8, max_momentum=0.9)")
+    assert eval(repr(even), {"Triangular": S.Triangular}) == even
+    assert dataclasses.replace(even, step_size_down=60)(40) == S.triangular(
+        base_lr=0.001, max_lr=0.006, step_size_up=20, step_size_down=60)(40)
+    uneven = ONE_OF_EACH["triangular2-uneven"]
+    assert [uneven(t) for t in (0, 5, 20, 25)] == pytest.approx([0.001, 0.006, 0.001, 0.0035], rel=1e-12)
+
+
+def test_one_cycle_takes_epochs_and_steps_per_epoch_as_total_steps():
+    by_epochs = S.one_cycle(max_lr=0.1, epochs=4, steps_per_epoch=25)
+    assert by_epochs == S.one_cycle(max_lr=0.1, total_steps=100) and by_epochs.total_steps == 100
+    np.testing.assert_array_equal(S.sample(by_epochs, 101), S.sample(S.one_cycle(max_lr=0.1, total_steps=100), 101))
+    assert dataclasses.replace(by_epochs, max_lr=0.2).total_steps == 100
 
 
 BAD = [
@@ -98,13 +150,31 @@ BAD = [
     (S.linear_warmup, dict(warmup_steps=5, then=0.1), "then"),
     (S.linear_warmup, dict(warmup_steps=5, then=S.constant(base_lr=0.1), start_factor=0), "start_factor"),
     (S.linear_warmup, dict(warmup_steps=5, then=S.constant(base_lr=0.1), start_factor=1.5), "start_factor"),
+    (S.multistep, dict(base_lr=0.1, milestones=[10, 20], gamma=1e200), "gamma"),  # 1e399 after two milestones
     (S.triangular, dict(base_lr=0.01, max_lr=0.001, step_size=10), "max_lr"),
     (S.triangular, dict(base_lr=0, max_lr=0.001, step_size=10), "base_lr"),
     (S.triangular2, dict(base_lr=0.001, max_lr=0.01, step_size=0), "step_size"),
+    (S.triangular, dict(base_lr=0.001, max_lr=0.01), "step_size"),
+    (S.triangular, dict(base_lr=0.001, max_lr=0.01, step_size=10, step_size_up=10), "step_size"),
+    (S.triangular, dict(base_lr=0.001, max_lr=0.01, step_size=10, step_size_down=30), "step_size_down"),
+    (S.triangular, dict(base_lr=0.001, max_lr=0.01, step_size_up=0), "step_size_up"),
+    (S.triangular, dict(base_lr=0.001, max_lr=0.01, step_size_up=2.5), "step_size_up"),
+    (S.triangular2, dict(base_lr=0.001, max_lr=0.01, step_size_up=10, step_size_down=0), "step_size_down"),
+    (S.triangular2, dict(base_lr=0.001, max_lr=0.01, step_size_down=10), "step_size_up"),
+    (S.triangular, dict(base_lr=0.001, max_lr=0.01, step_size=10, base_momentum=-0.1), "base_momentum"),
+    (S.triangular2, dict(base_lr=0.001, max_lr=0.01, step_size=10, base_momentum=0.95), "max_momentum"),
+    (S.exp_range, dict(base_lr=0.001, max_lr=0.01, step_size=10, gamma=0.99, max_momentum=1.0), "max_momentum"),
     (S.exp_range, dict(base_lr=0.001, max_lr=0.01, step_size=10, gamma=0), "gamma"),
     (S.exp_range, dict(base_lr=0.001, max_lr=0.01, step_size=10, gamma=1.01), "gamma"),
+    (S.CyclicalMomentum, dict(schedule=S.cosine(base_lr=0.1, total_steps=10)), "schedule"),
     (S.one_cycle, dict(max_lr=0, total_steps=100), "max_lr"),
     (S.one_cycle, dict(max_lr=0.1, total_steps=0), "total_steps"),
+    (S.one_cycle, dict(max_lr=0.1), "total_steps"),
+    (S.one_cycle, dict(max_lr=0.1, epochs=10), "steps_per_epoch"),
+    (S.one_cycle, dict(max_lr=0.1, steps_per_epoch=10), "epochs"),
+    (S.one_cycle, dict(max_lr=0.1, total_steps=100, epochs=10, steps_per_epoch=10), "total_steps"),
+    (S.one_cycle, dict(max_lr=0.1, epochs=0, steps_per_epoch=10), "epochs"),
+    (S.one_cycle, dict(max_lr=0.1, epochs=10, steps_per_epoch=2.5), "steps_per_epoch"),
     (S.one_cycle, dict(max_lr=0.1, total_steps=100, pct_start=0), "pct_start"),
     (S.one_cycle, dict(max_lr=0.1, total_steps=100, pct_start=1), "pct_start"),
     (S.one_cycle, dict(max_lr=0.1, total_steps=10, pct_start=0.1), "pct_start"),  # PyTorch: ZeroDivisionError
@@ -128,6 +198,8 @@ BAD = [
     (S.combine, dict(pcts=[1.0], phases=[S.lin_anneal(1, 0)], total_steps=0), "total_steps"),
     (S.cos_anneal, dict(start=float("inf"), end=0), "start"),
     (S.exp_anneal, dict(start=0.1, end=0), "end"),
+    (S.exp_anneal, dict(start=1e-200, end=1e200), "end"),  # end / start overflows
+    (S.exp_anneal, dict(start=1e200, end=1e-200), "end"),  # ... or underflows
 ]
 
 
@@ -206,13 +278,45 @@ def test_lambda_lr_state_dict_round_trip_resumes_at_the_same_lr():
     assert resumed.lr_lambdas[0].schedule == schedule
 
 
-def test_to_lambda_lr_refuses_what_it_cannot_scale():
-    with pytest.raises(ValueError, match="optimizer"):
-        S.to_lambda_lr("sgd", S.constant(base_lr=0.1))
-    with pytest.raises(ValueError, match="schedule"):
-        S.to_lambda_lr(make_optimizer(), 0.1)
-    with pytest.raises(ValueError, match="lr > 0"):
-        S.to_lambda_lr(make_optimizer(groups=(0.0,)), S.constant(base_lr=0.1))
+CONSTANT = S.constant(base_lr=0.1)
+ONE_CYCLE_20 = S.one_cycle(max_lr=0.1, total_steps=20)
+BAD_ADAPTER_ARGUMENTS = [
+    (S.to_lambda_lr, lambda: ("sgd", CONSTANT), {}, "optimizer"),
+    (S.to_lambda_lr, lambda: (make_optimizer(), 0.1), {}, "schedule"),
+    (S.to_lambda_lr, lambda: (make_optimizer(groups=(0.0,)), CONSTANT), {}, "lr > 0"),
+    (S.to_lambda_lr, lambda: (make_optimizer(groups=(0.1, 0.0)), [CONSTANT, CONSTANT]), {}, "group 1"),
+    (S.to_lambda_lr, lambda: (make_optimizer(groups=(0.1, 0.1)), [CONSTANT]), {}, "one per param group"),
+    (S.to_lambda_lr, lambda: (make_optimizer(groups=(0.1, 0.1)), [CONSTANT, 0.1]), {}, "schedule"),
+    (S.to_lambda_lr, lambda: (make_optimizer(), CONSTANT), {"last_step": -1}, "last_step"),
+    (S.to_lambda_lr, lambda: (make_optimizer(), CONSTANT), {"last_step": 2.0}, "last_step"),
+    (S.to_lambda_lr, lambda: (make_optimizer(), ONE_CYCLE_20), {"last_step": 21}, "step must be <= total_steps"),
+    (S.to_lambda_lr, lambda: (make_optimizer(), lambda step: float("inf")), {}, "step=0"),
+    (S.to_lambda_lr, lambda: (make_optimizer(), lambda step: -0.1), {}, "step=0"),
+    (S.to_lambda_lr, lambda: (make_optimizer(groups=(1e-300,)), S.constant(base_lr=1e10)), {}, "reference_lr"),
+    (S.MomentumScheduler, lambda: ("sgd", ONE_CYCLE_20.momentum), {}, "optimizer"),
+    (S.MomentumScheduler, lambda: (make_optimizer(momentum=0.9), 0.9), {}, "schedule"),
+    (S.MomentumScheduler, lambda: (make_optimizer(optimizer=torch.optim.Adagrad), ONE_CYCLE_20.momentum), {},
+     "momentum or betas"),
+    (S.MomentumScheduler, lambda: (make_optimizer(groups=(0.1, 0.1), momentum=0.9), [ONE_CYCLE_20.momentum]), {},
+     "one per param group"),
+    (S.MomentumScheduler, lambda: (make_optimizer(momentum=0.9), ONE_CYCLE_20.momentum), {"last_step": -1},
+     "last_step"),
+    (S.MomentumScheduler, lambda: (make_optimizer(momentum=0.9), lambda step: 1.5), {}, "momentum"),
+    (S.sample, lambda: (CONSTANT, 0), {}, "steps"),
+    (S.sample, lambda: (0.1, 10), {}, "schedule"),
+]
+
+
+@pytest.mark.parametrize("make, args, kwargs, message", BAD_ADAPTER_ARGUMENTS,
+                         ids=[f"{make.__name__}-{i}" for i, (make, *_) in enumerate(BAD_ADAPTER_ARGUMENTS)])
+def test_adapters_refuse_bad_arguments_before_changing_the_optimizer(make, args, kwargs, message):
+    args = args()
+    optimizer = args[0] if isinstance(args[0], torch.optim.Optimizer) else None
+    before = None if optimizer is None else pickle.dumps(optimizer.state_dict())
+    with pytest.raises(ValueError, match=message):
+        make(*args, **kwargs)
+    if optimizer is not None:
+        assert pickle.dumps(optimizer.state_dict()) == before
 
 
 @pytest.mark.parametrize("optimizer, kwargs", [(torch.optim.SGD, {"momentum": 0.9}), (torch.optim.Adam, {})])
@@ -264,3 +368,28 @@ def test_importing_the_schedules_does_not_import_matplotlib():
     code = "import sys, lrcourse.schedules; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_safe_globals_hold_every_schedule_class():
+    classes = {getattr(S, name) for name in S.__all__ if dataclasses.is_dataclass(getattr(S, name))}
+    assert classes - {S.Preset} == set(S.SAFE_GLOBALS)  # Preset holds a function: not weights-only data
+
+
+@pytest.mark.parametrize("name", sorted(ONE_OF_EACH))
+def test_scheduler_state_loads_with_weights_only(name):
+    schedule = ONE_OF_EACH[name]
+    state = S.to_lambda_lr(make_optimizer(), schedule).state_dict()
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    buffer.seek(0)
+    with torch.serialization.safe_globals(list(S.SAFE_GLOBALS)):
+        assert torch.load(buffer, weights_only=True) == state
+
+
+def test_a_step_past_the_schedule_changes_nothing():
+    schedule = S.one_cycle(max_lr=0.1, total_steps=5)
+    optimizer = make_optimizer(momentum=0.9)
+    momentum = S.MomentumScheduler(optimizer, schedule.momentum, last_step=5)
+    with pytest.raises(ValueError, match="step must be <= total_steps=5"):
+        momentum.step()
+    assert momentum.last_epoch == 5 and momentum.get_last_momentum() == [schedule.momentum(5)]

@@ -4,12 +4,14 @@ A *phase* is a callable of the position ``pos`` in ``[0, 1]`` through it: ``cos_
 ``lin_anneal`` and ``exp_anneal`` go from ``start`` at ``pos = 0`` to ``end`` at ``pos = 1``.
 :func:`combine` lays phases end to end over ``total_steps`` steps, each taking its share
 ``pcts[i]`` of the normalized time ``pos = step / total_steps``. A step on a boundary
-belongs to the later phase, so a phase that starts high again is a restart.
+belongs to the later phase, so a phase that starts high again is a restart. The examples
+assume a ``model``, an ``optimizer``, a ``loss_fn`` and a list of ``batches``.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Callable
@@ -39,6 +41,11 @@ class CosAnneal:
         v(p) = s\,w + e\,(1 - w), \quad w = \tfrac{1}{2}(1 + \cos \pi p)
 
     where :math:`p` is ``pos``, :math:`s` is ``start`` and :math:`e` is ``end``.
+
+    Example:
+        >>> phase = S.cos_anneal(0.1, 0.0)
+        >>> phase(0), phase(0.5), phase(1)
+        (0.1, 0.05, 0.0)
     """
 
     start: float
@@ -54,7 +61,13 @@ class CosAnneal:
 
 @dataclass(frozen=True)
 class LinAnneal:
-    r"""A straight line from ``start`` to ``end``: :math:`v(p) = s\,(1 - p) + e\,p`."""
+    r"""A straight line from ``start`` to ``end``: :math:`v(p) = s\,(1 - p) + e\,p`.
+
+    Example:
+        >>> phase = S.lin_anneal(0.1, 0.0)
+        >>> phase(0), phase(0.25), phase(1)
+        (0.1, 0.07500000000000001, 0.0)
+    """
 
     start: float
     end: float
@@ -74,6 +87,11 @@ class ExpAnneal:
 
     .. math::
         v(p) = s \left(\frac{e}{s}\right)^p
+
+    Example:
+        >>> phase = S.exp_anneal(1e-7, 10.0)  # the LR range test's sweep
+        >>> phase(0), round(phase(0.5), 12), phase(1)
+        (1e-07, 0.001, 10.0)
     """
 
     start: float
@@ -82,6 +100,10 @@ class ExpAnneal:
     def __post_init__(self):
         check_positive("start", self.start)
         check_positive("end", self.end)
+        if not sys.float_info.min <= self.end / self.start <= sys.float_info.max:
+            # The phase multiplies start by powers of end / start.
+            raise ValueError(f"end / start must be a normal float, between 2.2e-308 and 1.8e308; got "
+                             f"end={self.end!r} with start={self.start!r}")
 
     def __call__(self, pos: float) -> float:
         return self.start * (self.end / self.start) ** _check_pos(pos)
@@ -108,6 +130,17 @@ class Combine:
         pcts (sequence of float): each phase's share of the steps; each > 0, summing to 1.
         phases (sequence of phase): callables of ``pos`` in ``[0, 1]``, one per share.
         total_steps (int): the step at which the last phase ends; >= 1.
+
+    Example:
+        >>> schedule = S.combine([0.25, 0.75], [S.lin_anneal(0.01, 0.1), S.cos_anneal(0.1, 0.0)], 100)
+        >>> schedule(0), schedule(25), schedule(100)  # warm up for 25 steps, then a cosine
+        (0.01, 0.1, 0.0)
+        >>> scheduler = S.to_lambda_lr(optimizer, schedule)
+        >>> for x, y in batches:
+        ...     loss_fn(model(x), y).backward()
+        ...     optimizer.step()
+        ...     optimizer.zero_grad()
+        ...     scheduler.step()  # after optimizer.step()
 
     Reference: Howard & Gugger, *fastai: A Layered API for Deep Learning*, Information
     2020 (``combine_scheds``).

@@ -1,22 +1,54 @@
-r"""Schedules that lower the learning rate as training goes on.
+r"""Schedules that lower the learning rate step by step: constant, step, multistep, exponential, 1/t.
 
 Each is a frozen dataclass called with a 0-based step, returning the absolute LR for that
-step; building one checks its arguments. :math:`\eta_0` is ``base_lr`` throughout.
+step; building one checks its arguments. :math:`\eta_0` is ``base_lr`` throughout. The
+examples assume a ``model``, an ``optimizer``, a ``loss_fn`` and a list of ``batches``.
 """
 
 from __future__ import annotations
 
+import math
+import sys
 from bisect import bisect_right
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal, InvalidOperation
 
-from ._common import check_at_least, check_between, check_int, check_positive, check_step, cos_between
+from ._common import check_at_least, check_int, check_positive, check_step
+
+# Overflow gives Infinity rather than an exception, so the check below can name the step.
+_DECIMAL = Context(prec=28, traps=[InvalidOperation])
 
 
-def _geometric(base_lr: float, gamma: float, k: int) -> float:
+def _power(base_lr: float, gamma: float, k: int) -> Decimal:
     # In decimal on the numbers as typed, rounded once, so the worked examples come out
     # exact: 0.1 * 0.1 is 0.01 here, where binary floats give 0.010000000000000002.
-    return float(Decimal(repr(float(base_lr))) * Decimal(repr(float(gamma))) ** k)
+    return _DECIMAL.multiply(Decimal(repr(float(base_lr))), _DECIMAL.power(Decimal(repr(float(gamma))), k))
+
+
+def _last_finite_power(base_lr: float, gamma: float) -> int:
+    """The largest ``k`` for which ``base_lr * gamma**k`` is a finite float (``gamma > 1``)."""
+    k = max(0, int((math.log(sys.float_info.max) - math.log(base_lr)) / math.log(gamma)))
+    while math.isfinite(float(_power(base_lr, gamma, k + 1))):
+        k += 1
+    while k > 0 and not math.isfinite(float(_power(base_lr, gamma, k))):
+        k -= 1
+    return k
+
+
+def _geometric(base_lr: float, gamma: float, k: int, *, step: int, steps_per_factor: int = 1) -> float:
+    r"""``base_lr * gamma**k``, the LR of ``step``, for schedules that apply ``gamma`` once
+    every ``steps_per_factor`` steps.
+
+    An LR past the largest float raises a ``ValueError`` naming the step and ``gamma``.
+    One below the smallest normal float (2.2e-308) is 0.0: no LR that small moves a weight
+    (``lr * grad`` underflows), and PyTorch's repeated multiplication reaches 0.0 too.
+    """
+    lr = float(_power(base_lr, gamma, k))
+    if math.isinf(lr):
+        last = (_last_finite_power(base_lr, gamma) + 1) * steps_per_factor - 1
+        raise ValueError(f"step={step} overflows: base_lr * gamma**{k} is past the largest float (1.8e308) "
+                         f"with gamma={gamma!r} > 1; the LR is finite up to step {last}")
+    return lr if lr >= sys.float_info.min else 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,6 +62,17 @@ class Constant:
 
     Args:
         base_lr (float): the LR; > 0.
+
+    Example:
+        >>> schedule = S.constant(base_lr=0.1)
+        >>> scheduler = S.to_lambda_lr(optimizer, schedule)
+        >>> for x, y in batches:
+        ...     loss_fn(model(x), y).backward()
+        ...     optimizer.step()
+        ...     optimizer.zero_grad()
+        ...     scheduler.step()  # after optimizer.step()
+        >>> optimizer.param_groups[0]["lr"]
+        0.1
 
     Reference: Goodfellow, Bengio & Courville, *Deep Learning*, 2016, section 8.3.1 (why
     SGD at a constant LR keeps moving: its gradient noise does not vanish at a minimum).
@@ -54,12 +97,25 @@ class StepDecay:
 
     where :math:`t` is the step, :math:`s` is ``step_size`` and :math:`\gamma` is ``gamma``.
     Computed in decimal on the arguments as typed, so
-    ``step_decay(base_lr=0.1, step_size=30, gamma=0.1)(45) == 0.01`` exactly.
+    ``step_decay(base_lr=0.1, step_size=30, gamma=0.1)(45) == 0.01`` exactly. With
+    ``gamma > 1`` a step whose LR would overflow a float raises; an LR decayed below
+    2.2e-308 is 0.0.
 
     Args:
         base_lr (float): the LR of steps ``0 .. step_size - 1``; > 0.
         step_size (int): steps between decays; >= 1.
         gamma (float): factor of each decay; > 0. Default: 0.1.
+
+    Example:
+        >>> schedule = S.step_decay(base_lr=0.1, step_size=30, gamma=0.1)
+        >>> schedule(29), schedule(30), schedule(60)
+        (0.1, 0.01, 0.001)
+        >>> scheduler = S.to_lambda_lr(optimizer, schedule)
+        >>> for x, y in batches:  # step_size counts optimizer steps, not epochs
+        ...     loss_fn(model(x), y).backward()
+        ...     optimizer.step()
+        ...     optimizer.zero_grad()
+        ...     scheduler.step()  # after optimizer.step()
 
     Reference: Szegedy et al., *Rethinking the Inception Architecture for Computer
     Vision*, CVPR 2016 (LR 0.045, times 0.94 every two epochs).
@@ -75,7 +131,8 @@ class StepDecay:
         check_positive("gamma", self.gamma)
 
     def __call__(self, step: int) -> float:
-        return _geometric(self.base_lr, self.gamma, check_step(step) // self.step_size)
+        t = check_step(step)
+        return _geometric(self.base_lr, self.gamma, t // self.step_size, step=t, steps_per_factor=self.step_size)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,12 +143,24 @@ class MultiStep:
         \eta_t = \eta_0 \, \gamma^{\#\{m_i \le t\}}
 
     where :math:`\#\{m_i \le t\}` counts the ``milestones`` :math:`m_i` reached by step
-    :math:`t` and :math:`\gamma` is ``gamma``.
+    :math:`t` and :math:`\gamma` is ``gamma``. The last LR, :math:`\eta_0 \gamma^n` for
+    :math:`n` milestones, must be a finite float: that is checked when built.
 
     Args:
         base_lr (float): the LR before the first milestone; > 0.
         milestones (sequence of int): strictly increasing steps >= 1; stored as a tuple.
         gamma (float): factor of each decay; > 0. Default: 0.1.
+
+    Example:
+        >>> schedule = S.multistep(base_lr=0.1, milestones=[30, 80], gamma=0.1)
+        >>> schedule(29), schedule(30), schedule(80)
+        (0.1, 0.01, 0.001)
+        >>> scheduler = S.to_lambda_lr(optimizer, schedule)
+        >>> for x, y in batches:
+        ...     loss_fn(model(x), y).backward()
+        ...     optimizer.step()
+        ...     optimizer.zero_grad()
+        ...     scheduler.step()  # after optimizer.step()
 
     Reference: He et al., *Deep Residual Learning for Image Recognition*, CVPR 2016
     (CIFAR-10: LR 0.1, divided by 10 at steps 32k and 48k).
@@ -110,9 +179,13 @@ class MultiStep:
             raise ValueError(f"milestones must be strictly increasing; got {list(milestones)}")
         object.__setattr__(self, "milestones", milestones)
         check_positive("gamma", self.gamma)
+        if milestones and math.isinf(float(_power(self.base_lr, self.gamma, len(milestones)))):
+            raise ValueError(f"gamma must keep the LR a finite float over {len(milestones)} milestones "
+                             f"(base_lr * gamma**{len(milestones)} <= 1.8e308); got {self.gamma!r}")
 
     def __call__(self, step: int) -> float:
-        return _geometric(self.base_lr, self.gamma, bisect_right(self.milestones, check_step(step)))
+        t = check_step(step)
+        return _geometric(self.base_lr, self.gamma, bisect_right(self.milestones, t), step=t)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,11 +197,26 @@ class Exponential:
 
     where :math:`t` is the step and :math:`\gamma` is ``gamma``; computed in decimal, like
     ``step_decay``, so ``exponential(base_lr=0.1, gamma=0.96)(2) == 0.09216``. ``gamma > 1``
-    grows the LR instead, as the LR range test does.
+    grows the LR instead, as the LR range test does: a step whose LR would overflow a float
+    raises a ``ValueError`` naming the step and the last finite one. An LR decayed below
+    2.2e-308 is 0.0.
 
     Args:
         base_lr (float): the LR of step 0; > 0.
         gamma (float): factor per step; > 0.
+
+    Example:
+        >>> schedule = S.exponential(base_lr=0.1, gamma=0.96)
+        >>> schedule(1), schedule(2)
+        (0.096, 0.09216)
+        >>> scheduler = S.to_lambda_lr(optimizer, schedule)
+        >>> for x, y in batches:
+        ...     loss_fn(model(x), y).backward()
+        ...     optimizer.step()
+        ...     optimizer.zero_grad()
+        ...     scheduler.step()  # after optimizer.step()
+        >>> optimizer.param_groups[0]["lr"] == schedule(len(batches))
+        True
 
     Reference: Senior et al., *An Empirical Study of Learning Rates in Deep Neural
     Networks for Speech Recognition*, ICASSP 2013.
@@ -142,7 +230,8 @@ class Exponential:
         check_positive("gamma", self.gamma)
 
     def __call__(self, step: int) -> float:
-        return _geometric(self.base_lr, self.gamma, check_step(step))
+        t = check_step(step)
+        return _geometric(self.base_lr, self.gamma, t, step=t)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,6 +249,17 @@ class InverseTime:
         base_lr (float): the LR of step 0; > 0.
         k (float): decay rate per step; >= 0 (0 is a constant LR).
 
+    Example:
+        >>> schedule = S.inverse_time(base_lr=0.1, k=0.5)
+        >>> schedule(0), schedule(2), schedule(6)
+        (0.1, 0.05, 0.025)
+        >>> scheduler = S.to_lambda_lr(optimizer, schedule)
+        >>> for x, y in batches:
+        ...     loss_fn(model(x), y).backward()
+        ...     optimizer.step()
+        ...     optimizer.zero_grad()
+        ...     scheduler.step()  # after optimizer.step()
+
     Reference: Robbins & Monro, *A Stochastic Approximation Method*, Annals of
     Mathematical Statistics 1951.
     """
@@ -175,107 +275,8 @@ class InverseTime:
         return self.base_lr / (1 + self.k * check_step(step))
 
 
-@dataclass(frozen=True, kw_only=True)
-class Polynomial:
-    r"""Decay to 0 along a polynomial over ``total_steps`` (PyTorch's ``PolynomialLR``).
-
-    .. math::
-        \eta_t = \eta_0 \left(1 - \frac{\min(t, T)}{T}\right)^p
-
-    where :math:`T` is ``total_steps`` (PyTorch's ``total_iters``) and :math:`p` is
-    ``power``. The LR reaches 0 at step :math:`T` and stays there.
-
-    Args:
-        base_lr (float): the LR of step 0; > 0.
-        total_steps (int): the step at which the LR reaches 0; >= 1.
-        power (float): the exponent; > 0 (1 is linear decay). Default: 1.0.
-
-    Reference: Chen et al., *DeepLab: Semantic Image Segmentation with Deep Convolutional
-    Nets, Atrous Convolution, and Fully Connected CRFs*, TPAMI 2018 ("poly", power 0.9).
-    """
-
-    base_lr: float
-    total_steps: int
-    power: float = 1.0
-
-    def __post_init__(self):
-        check_positive("base_lr", self.base_lr)
-        check_int("total_steps", self.total_steps, 1)
-        check_positive("power", self.power)
-
-    def __call__(self, step: int) -> float:
-        return self.base_lr * (1 - min(check_step(step), self.total_steps) / self.total_steps) ** self.power
-
-
-@dataclass(frozen=True, kw_only=True)
-class Cosine:
-    r"""Cosine annealing from ``base_lr`` to ``eta_min`` (PyTorch's ``CosineAnnealingLR``).
-
-    .. math::
-        \eta_t = \eta_{\min} + \tfrac{1}{2}(\eta_0 - \eta_{\min})
-                 \left(1 + \cos\frac{\pi t}{T}\right)
-
-    where :math:`T` is ``total_steps`` (PyTorch's ``T_max``). The LR reaches
-    :math:`\eta_{\min}` at step :math:`T`; past it the cosine goes on, back up to
-    :math:`\eta_0` at :math:`2T`, as PyTorch's does (``cosine_restarts`` restarts instead).
-
-    Args:
-        base_lr (float): the LR of step 0; > 0.
-        total_steps (int): steps from ``base_lr`` down to ``eta_min``; >= 1.
-        eta_min (float): the lowest LR; in ``[0, base_lr]``. Default: 0.0.
-
-    Reference: Loshchilov & Hutter, *SGDR: Stochastic Gradient Descent with Warm
-    Restarts*, ICLR 2017.
-    """
-
-    base_lr: float
-    total_steps: int
-    eta_min: float = 0.0
-
-    def __post_init__(self):
-        check_positive("base_lr", self.base_lr)
-        check_int("total_steps", self.total_steps, 1)
-        check_between("eta_min", self.eta_min, 0, self.base_lr, closed="both")
-
-    def __call__(self, step: int) -> float:
-        return cos_between(self.base_lr, self.eta_min, check_step(step) / self.total_steps)
-
-
-@dataclass(frozen=True, kw_only=True)
-class LinearDecay:
-    r"""Straight down to 0 over ``total_steps``, as BERT does after its warm-up.
-
-    .. math::
-        \eta_t = \eta_0 \left(1 - \frac{\min(t, T)}{T}\right)
-
-    where :math:`T` is ``total_steps``; PyTorch's ``LinearLR(start_factor=1,
-    end_factor=0, total_iters=T)``. BERT's schedule is ``linear_warmup(warmup_steps=w,
-    then=linear_decay(base_lr=lr, total_steps=T - w))``.
-
-    Args:
-        base_lr (float): the LR of step 0; > 0.
-        total_steps (int): the step at which the LR reaches 0 (and stays); >= 1.
-
-    Reference: Devlin et al., *BERT: Pre-training of Deep Bidirectional Transformers for
-    Language Understanding*, NAACL 2019.
-    """
-
-    base_lr: float
-    total_steps: int
-
-    def __post_init__(self):
-        check_positive("base_lr", self.base_lr)
-        check_int("total_steps", self.total_steps, 1)
-
-    def __call__(self, step: int) -> float:
-        return self.base_lr * (1 - min(check_step(step), self.total_steps) / self.total_steps)
-
-
 constant = Constant
 step_decay = StepDecay
 multistep = MultiStep
 exponential = Exponential
 inverse_time = InverseTime
-polynomial = Polynomial
-cosine = Cosine
-linear_decay = LinearDecay

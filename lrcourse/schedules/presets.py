@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ._common import Schedule, check_int
-from .decay import linear_decay, multistep, step_decay
+from .anneal import linear_decay
+from .decay import multistep, step_decay
 from .warmup import inverse_sqrt, linear_warmup
 
 
@@ -36,6 +37,18 @@ class Preset:
         verified: every number here was found in the paper; when False, ``schedule_text``
             says what is not verified.
         build: makes the schedule from ``(lr, steps_per_epoch)``.
+
+    Example:
+        >>> preset = S.PRESETS["resnet"]
+        >>> schedule = preset.schedule(steps_per_epoch=len(batches))  # epochs counted in steps
+        >>> schedule(0), schedule(30 * len(batches))
+        (0.1, 0.01)
+        >>> scheduler = S.to_lambda_lr(optimizer, schedule)
+        >>> for x, y in batches:
+        ...     loss_fn(model(x), y).backward()
+        ...     optimizer.step()
+        ...     optimizer.zero_grad()
+        ...     scheduler.step()  # after every optimizer.step()
     """
 
     name: str

@@ -1,7 +1,8 @@
 r"""Warm-up: start small and rise, so early, large gradients do not wreck the weights.
 
 :class:`LinearWarmup` puts a linear ramp in front of any schedule; :class:`InverseSqrt`
-is the Transformer's warm-up and decay in one formula.
+is the Transformer's warm-up and decay in one formula. The examples assume a ``model``, an
+``optimizer``, a ``loss_fn`` and a list of ``batches``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,17 @@ class InverseSqrt:
     Args:
         base_lr (float): the peak LR; > 0.
         warmup_steps (int): steps to the peak; >= 1.
+
+    Example:
+        >>> schedule = S.inverse_sqrt(base_lr=7e-4, warmup_steps=4000)
+        >>> schedule(3999), schedule(15999)
+        (0.0007, 0.00035)
+        >>> scheduler = S.to_lambda_lr(optimizer, schedule)
+        >>> for x, y in batches:
+        ...     loss_fn(model(x), y).backward()
+        ...     optimizer.step()
+        ...     optimizer.zero_grad()
+        ...     scheduler.step()  # after optimizer.step()
 
     Reference: Vaswani et al., *Attention Is All You Need*, NeurIPS 2017, section 5.3.
     """
@@ -65,6 +77,17 @@ class LinearWarmup:
         then (schedule): the schedule after the warm-up; its LR at its step 0 is the target.
         start_factor (float or None): fraction of the target at step 0, in ``(0, 1]``.
             Default: None, meaning ``1 / (warmup_steps + 1)``.
+
+    Example:
+        >>> schedule = S.linear_warmup(warmup_steps=4, then=S.cosine(base_lr=0.1, total_steps=96))
+        >>> [round(schedule(t), 6) for t in range(6)]
+        [0.02, 0.04, 0.06, 0.08, 0.1, 0.099973]
+        >>> scheduler = S.to_lambda_lr(optimizer, schedule)
+        >>> for x, y in batches:
+        ...     loss_fn(model(x), y).backward()
+        ...     optimizer.step()
+        ...     optimizer.zero_grad()
+        ...     scheduler.step()  # after optimizer.step()
 
     Reference: Goyal et al., *Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour*,
     2017 (gradual warm-up over 5 epochs).
