@@ -121,12 +121,13 @@ def train_with_schedule(
     """Train a new ``model()`` (seeded with ``seed``: the same initial weights for the same seed)
     with the LR of every step given by ``schedule`` (a :mod:`lrcourse.schedules` schedule, or
     any ``step -> lr`` callable), applied through ``LambdaLR``. ``cycle_momentum=True`` also
-    follows ``schedule.momentum`` (1-cycle). ``seed`` also sets the order of the batches."""
+    follows ``schedule.momentum`` (1-cycle's, or a cyclical schedule's). ``seed`` also sets the order of the batches."""
     check_choice("optimizer", optimizer, OPTIMIZERS)
     if not callable(schedule):
         raise ValueError(f"schedule must be a callable of the step; got {type(schedule).__name__}")
     if cycle_momentum and not hasattr(schedule, "momentum"):
-        raise ValueError("cycle_momentum=True needs a schedule with a .momentum schedule, such as one_cycle(...)")
+        raise ValueError("cycle_momentum=True needs a schedule with a .momentum schedule, such as one_cycle(...) "
+                         "or triangular(...)")
     net = seeded(model, seed, train.device)
     opt = OPTIMIZERS[optimizer](net.parameters(), lr=schedule(0))
     extra = [MomentumStepper(MomentumScheduler(opt, schedule.momentum))] if cycle_momentum else []
