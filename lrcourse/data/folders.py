@@ -165,16 +165,22 @@ def _sample_names(classes: int) -> list[str]:
     return [f"{k}-{CLASSES[k].lower().replace('/', '-').replace(' ', '-')}" for k in range(classes)]
 
 
-def _is_sample(folder: Path, request: dict | None = None) -> bool:
-    """Whether ``folder`` is a complete sample folder lrcourse wrote (with these settings, if given)."""
+def _marker(folder: Path) -> dict | None:
+    """The settings of the sample lrcourse wrote into ``folder``, or None if it wrote none there."""
     try:
         marker = json.loads((folder / SAMPLE_MARKER).read_text())
-        if request is not None and {k: marker.get(k) for k in request} != request:
-            return False
-        names = _sample_names(marker["classes"])
-        return all(len(list((folder / name).glob("*.png"))) == marker["per_class"] for name in names)
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return marker if isinstance(marker, dict) else None
+    except (OSError, ValueError):
+        return None
+
+
+def _is_complete_sample(folder: Path, request: dict) -> bool:
+    """Whether ``folder`` holds the whole sample with these settings."""
+    marker = _marker(folder)
+    if marker is None or {key: marker.get(key) for key in request} != request:
         return False
+    names = _sample_names(request["classes"])
+    return all(len(list((folder / name).glob("*.png"))) == request["per_class"] for name in names)
 
 
 def write_sample_folder(path: str | os.PathLike, classes: int = 3, per_class: int = 200) -> Path:
@@ -183,9 +189,9 @@ def write_sample_folder(path: str | os.PathLike, classes: int = 3, per_class: in
     set, in folders named ``0-t-shirt-top``, ``1-trouser``, ... Returns the folder's path.
 
     The same arguments always write the same images, and a folder that already holds this
-    sample is left as it is. The folder is built under a temporary name and then renamed into
-    place, so it is never half written. A non-empty folder is refused unless it is an earlier
-    sample, which is replaced.
+    whole sample is left as it is. The folder is built under a temporary name and then renamed
+    into place, so it is never half written. A non-empty folder is refused unless it holds an
+    earlier sample (its marker file ``.lrcourse-sample.json``), which is replaced.
 
     Example:
         >>> data = from_image_folder(write_sample_folder("fashion-sample"))   # 600 images, 3 classes
@@ -197,9 +203,9 @@ def write_sample_folder(path: str | os.PathLike, classes: int = 3, per_class: in
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"path={str(folder)!r} is a file; pass a new or empty folder")
     if folder.is_dir():
-        if _is_sample(folder, request):
+        if _is_complete_sample(folder, request):
             return folder
-        if any(folder.iterdir()) and not _is_sample(folder):
+        if any(folder.iterdir()) and _marker(folder) is None:
             raise ValueError(f"path={str(folder)!r} is not empty and is not a sample folder lrcourse wrote: "
                              "pass a new or empty folder, so that nothing of yours is overwritten")
     tensors = _read_all(_locate(None, download=True))
@@ -236,7 +242,7 @@ def _swap_into_place(partial: Path, folder: Path, request: dict) -> None:
         os.rename(partial, folder)
     except OSError:
         # Another process put a folder there meanwhile: fine if it is this same sample.
-        if not _is_sample(folder, request):
+        if not _is_complete_sample(folder, request):
             if old is not None and not folder.exists():
                 os.rename(old, folder)  # put the earlier sample back
             raise
