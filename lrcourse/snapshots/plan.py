@@ -41,7 +41,7 @@ def snapshot_plan(base_lr: float, T_0: int, T_mult: int = 1, M: int = 5, steps_p
     M, steps_per_epoch = check_int("M", M, low=1), check_int("steps_per_epoch", steps_per_epoch, low=1)
     base_lr = check_number("base_lr", base_lr, low=0, low_open=True)
     eta_min = check_number("eta_min", eta_min, low=0, high=base_lr)
-    from .schedules import cosine_restarts
+    from ..schedules import cosine_restarts
 
     schedule = cosine_restarts(base_lr=base_lr, T_0=T_0 * steps_per_epoch, T_mult=T_mult, eta_min=eta_min)
     total = T_0 * steps_per_epoch * sum(T_mult ** i for i in range(M))
