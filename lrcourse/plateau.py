@@ -22,11 +22,11 @@ MONITORS = ("val_loss", "val_accuracy", "train_loss", "train_accuracy")
 MODES = ("min", "max")
 
 
-def _check_monitor(monitor: str, mode: str | None = None) -> None:
-    # The message lists the metrics History records: "monitor must be one of (...)".
+def _check_monitor(monitor: str, *mode: str) -> None:
+    """``monitor`` (and ``mode``, if passed): the message lists what History records."""
     check_choice("monitor", monitor, MONITORS)
-    if mode is not None:
-        check_choice("mode", mode, MODES)
+    for value in mode:
+        check_choice("mode", value, MODES)
 
 
 def _latest(state: FitState, monitor: str) -> float:

@@ -3,7 +3,6 @@ and the FashionMNIST sample folder (write_sample_folder)."""
 
 import json
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
