@@ -210,22 +210,34 @@ def test_from_image_folder_bad_arguments(kwargs, error, match, photos, isolated_
 
 # --- write_sample_folder --------------------------------------------------------------------------------------
 
-def test_sample_folder_holds_the_first_images_of_each_class(fmnist, tmp_path):
+@pytest.fixture
+def sample_env(fmnist, tmp_path, monkeypatch):
+    """The machine's FashionMNIST read in place (LRCOURSE_DATA), and an empty cache for image folders."""
+    from lrcourse.data import find_fashion_mnist
+
+    raw = find_fashion_mnist() / "FashionMNIST" / "raw"
+    monkeypatch.setenv("LRCOURSE_DATA", str(raw))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "work").mkdir()
+    return tmp_path / "work", raw
+
+
+def test_sample_folder_holds_the_first_images_of_each_class(sample_env):
     from torchvision.datasets import FashionMNIST as TorchvisionFashionMNIST
 
-    from lrcourse.data import cache_dir
-
+    tmp_path, raw = sample_env
     folder = write_sample_folder(tmp_path / "sample", classes=3, per_class=20)
     assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["0-t-shirt-top", "1-trouser", "2-pullover"]
     data = from_image_folder(folder)
     assert data.classes == ("0-t-shirt-top", "1-trouser", "2-pullover") and len(data) == 60
-    reference = TorchvisionFashionMNIST(str(cache_dir()), train=True)
+    reference = TorchvisionFashionMNIST(str(raw.parent.parent), train=True)
     for label in range(3):
         first = reference.data[reference.targets == label][:20]
         assert torch.equal((data.x[data.y == label, 0] * 255).round().to(torch.uint8), first)
 
 
-def test_sample_folder_is_written_once_replaced_when_asked_and_never_over_your_files(fmnist, tmp_path):
+def test_sample_folder_is_written_once_replaced_when_asked_and_never_over_your_files(sample_env):
+    tmp_path, _ = sample_env
     folder = write_sample_folder(tmp_path / "sample", classes=2, per_class=5)
     stamps = {p: p.stat().st_mtime_ns for p in folder.rglob("*.png")}
     assert len(stamps) == 10
@@ -248,7 +260,8 @@ def test_sample_folder_is_written_once_replaced_when_asked_and_never_over_your_f
     assert len(list(write_sample_folder(tmp_path / "empty", per_class=2).rglob("*.png"))) == 6
 
 
-def test_an_interrupted_sample_leaves_nothing_behind(fmnist, tmp_path, monkeypatch):
+def test_an_interrupted_sample_leaves_nothing_behind(sample_env, monkeypatch):
+    tmp_path, _ = sample_env
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
