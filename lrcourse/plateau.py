@@ -43,6 +43,8 @@ class ReduceLROnPlateau(Callback):
     The parameters are PyTorch's (``mode``, ``factor``, ``patience``, ``threshold``,
     ``threshold_mode``, ``cooldown``, ``min_lr``, ``eps``). ``reductions`` records each
     reduction as ``(epoch, old_lr, new_lr)`` (epochs counted from 1, LRs of the first param group).
+    Every option is checked when the callback is built: numbers must be finite (a NaN
+    ``threshold`` would count no epoch as better), a wrong type is a ``TypeError``.
     """
 
     def __init__(self, monitor: str = "val_loss", mode: str = "min", factor: float = 0.1, patience: int = 10,
@@ -80,7 +82,8 @@ class EarlyStopping(Callback):
     beats the baseline. Epochs before ``start_from_epoch`` are ignored (a warm-up). With
     ``restore_best_weights``, the model ends with the weights of its best epoch. After the
     run, ``best``, ``best_epoch``, ``stopped_epoch`` (epochs counted from 1) and ``reason`` say
-    what happened.
+    what happened. ``min_delta`` and ``baseline`` must be finite numbers and
+    ``restore_best_weights`` a bool; a wrong type is a ``TypeError``.
     """
 
     def __init__(self, monitor: str = "val_loss", mode: str = "min", patience: int = 5, min_delta: float = 0.0,
@@ -170,7 +173,8 @@ def replay(callbacks, values, monitor: str = "val_loss", lr: float = 0.1) -> Rep
     _check_monitor(monitor)
     lr = check_number("lr", lr, low=0, low_open=True)
     if isinstance(callbacks, Callback) or not isinstance(callbacks, (list, tuple)):
-        raise TypeError(f"callbacks must be a list of callbacks (e.g. [EarlyStopping()]); got {type(callbacks).__name__}")
+        raise TypeError(f"callbacks must be a list of callbacks (e.g. [EarlyStopping()]); "
+                        f"got {type(callbacks).__name__}")
     for index, callback in enumerate(callbacks):
         if not isinstance(callback, Callback):
             raise TypeError(f"callbacks[{index}] must be a Callback; got {type(callback).__name__}")

@@ -27,7 +27,8 @@ def write_idx(path: Path, array: np.ndarray, magic: int | None = None, dims=None
     """An IDX file of unsigned bytes; ``magic`` and ``dims`` override the true header."""
     magic = magic if magic is not None else 0x800 + array.ndim
     dims = dims if dims is not None else array.shape
-    data = magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in dims) + array.astype(np.uint8).tobytes()
+    header = magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in dims)
+    data = header + array.astype(np.uint8).tobytes()
     path.parent.mkdir(parents=True, exist_ok=True)
     if gz:
         path = path.with_name(path.name + ".gz")

@@ -96,7 +96,8 @@ def test_missing_validation_metric_names_the_fix():
 
 NAN, INF = float("nan"), float("inf")
 PLATEAU_BAD = [  # (keyword arguments, error, what the message says)
-    (dict(monitor="loss"), ValueError, "monitor must be one of .*'val_loss', 'val_accuracy', 'train_loss', 'train_accuracy'"),
+    (dict(monitor="loss"), ValueError,
+     "monitor must be one of .*'val_loss', 'val_accuracy', 'train_loss', 'train_accuracy'"),
     (dict(monitor=None), TypeError, "monitor must be one of"),
     (dict(mode="lowest"), ValueError, "mode must be one of \\('min', 'max'\\)"),
     (dict(mode=0), TypeError, "mode must be one of"),

@@ -71,7 +71,8 @@ def _labels(y, n: int, classes) -> tuple[np.ndarray, tuple[str, ...]]:
             raise ValueError(f"y must hold class labels 0..K-1; got {int(labels.min())}")
         count = len(classes) if classes is not None else int(labels.max()) + 1
         if labels.max() >= count:
-            raise ValueError(f"y holds label {int(labels.max())} but classes names only {count} classes (0..{count - 1})")
+            raise ValueError(f"y holds label {int(labels.max())} but classes names only {count} classes "
+                             f"(0..{count - 1})")
         classes = classes if classes is not None else tuple(str(k) for k in range(count))
     else:
         raise TypeError(f"y must hold class labels (ints or names); got dtype {y.dtype}")
