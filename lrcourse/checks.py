@@ -8,7 +8,9 @@ changes. This module is the ground floor: it imports nothing from lrcourse.
 from __future__ import annotations
 
 import math
+import os
 from numbers import Integral, Real
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -19,68 +21,78 @@ class ArgumentTypeError(TypeError, ValueError):
     against the package's older "every bad argument is a ValueError" promise keeps working."""
 
 
+def scalar(value):
+    """A 0-d tensor or NumPy array as a Python number; anything else unchanged."""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item") and not isinstance(value, (bool, Real)):
+        return value.item()
+    return value
+
+
 def is_real(value) -> bool:
-    """A finite real number (NumPy scalars and 0-d tensors included); not a bool."""
-    if isinstance(value, torch.Tensor):
-        return value.ndim == 0 and not value.dtype.is_complex and value.dtype != torch.bool and \
-            math.isfinite(float(value))
+    """A finite real number (NumPy scalars, 0-d arrays and 0-d tensors included); not a bool."""
+    value = scalar(value)
     return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _bad(name: str, value, allowed: str) -> Exception:
-    """The error for ``value`` that is not ``allowed``: a TypeError when it is not a number at all."""
-    numeric = is_real(value) or isinstance(value, Real) or (isinstance(value, torch.Tensor) and value.ndim == 0)
-    kind = ValueError if numeric and not isinstance(value, bool) else ArgumentTypeError
-    shown = f"{value!r}" if numeric else f"{type(value).__name__} {value!r}"
-    return kind(f"{name} must be {allowed}; got {shown}")
+def _interval(low, high, low_open: bool = False, high_open: bool = False) -> str:
+    if low is not None and high is not None:
+        return f" in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    if low is not None:
+        return f" {'>' if low_open else '>='} {low:g}"
+    if high is not None:
+        return f" {'<' if high_open else '<='} {high:g}"
+    return ""
+
+
+def check_number(name: str, value, low: float | None = None, high: float | None = None, *,
+                 low_open: bool = False, high_open: bool = False) -> float:
+    """``value`` as a finite ``float`` within the bounds (open or closed; either may be None).
+    Not a number at all (a str, a bool, None): a TypeError; NaN, inf or out of bounds: a ValueError."""
+    value = scalar(value)
+    interval = _interval(low, high, low_open, high_open)
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ArgumentTypeError(f"{name} must be a number{interval}; got {type(value).__name__} {value!r}")
+    number = float(value)
+    inside = math.isfinite(number)
+    if inside and low is not None:
+        inside = number > low if low_open else number >= low
+    if inside and high is not None:
+        inside = number < high if high_open else number <= high
+    if not inside:
+        raise ValueError(f"{name} must be a finite number{interval}; got {value!r}")
+    return number
 
 
 def as_float(name: str, value) -> float:
     """``value`` as a Python float, if it is a finite real number (a 0-d tensor counts)."""
-    if not is_real(value):
-        raise _bad(name, value, "a finite number")
-    return float(value)
+    return check_number(name, value)
 
 
 def check_positive(name: str, value) -> float:
     """``value > 0`` and finite; returns it as a float."""
-    if not (is_real(value) and float(value) > 0):
-        raise _bad(name, value, "a finite number > 0")
-    return float(value)
+    return check_number(name, value, 0, low_open=True)
 
 
 def check_at_least(name: str, value, low: float) -> float:
-    if not (is_real(value) and float(value) >= low):
-        raise _bad(name, value, f"a finite number >= {low:g}")
-    return float(value)
+    return check_number(name, value, low)
 
 
 def check_between(name: str, value, low: float, high: float, *, closed: str = "neither") -> float:
     """``value`` in the interval from ``low`` to ``high``; ``closed`` is "neither", "low", "high" or "both"."""
-    number = float(value) if is_real(value) else math.nan
-    above = number >= low if closed in ("low", "both") else number > low
-    below = number <= high if closed in ("high", "both") else number < high
-    if not (above and below):
-        left = "[" if closed in ("low", "both") else "("
-        right = "]" if closed in ("high", "both") else ")"
-        raise _bad(name, value, f"a number in {left}{low:g}, {high:g}{right}")
-    return number
+    return check_number(name, value, low, high, low_open=closed not in ("low", "both"),
+                        high_open=closed not in ("high", "both"))
 
 
-def check_int(name: str, value, minimum: int | None = None, maximum: int | None = None) -> int:
-    """An integer (NumPy integers too; not a bool or a float) within ``[minimum, maximum]``; returns it."""
-    if isinstance(value, bool) or not isinstance(value, Integral) or \
-            (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise _bad(name, value, f"an int{_range_text(minimum, maximum)}")
+def check_int(name: str, value, low: int | None = None, high: int | None = None) -> int:
+    """An integer (NumPy integers and 0-d integer tensors too) within ``[low, high]`` (either bound
+    may be None); returns it as an ``int``. A float or a bool is a TypeError, even 2.0."""
+    value = scalar(value)
+    allowed = f"an int{_interval(low, high)}"
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise ArgumentTypeError(f"{name} must be {allowed}; got {type(value).__name__} {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} must be {allowed}; got {value!r}")
     return int(value)
-
-
-def _range_text(minimum, maximum) -> str:
-    if minimum is not None and maximum is not None:
-        return f" from {minimum} to {maximum}"
-    if minimum is not None:
-        return f" >= {minimum}"
-    return f" <= {maximum}" if maximum is not None else ""
 
 
 def check_bool(name: str, value) -> bool:
@@ -90,9 +102,22 @@ def check_bool(name: str, value) -> bool:
 
 
 def check_choice(name: str, value, choices) -> Any:
-    if value not in tuple(choices):
-        raise ValueError(f"{name} must be one of {tuple(choices)}; got {value!r}")
+    choices = tuple(choices)
+    if all(isinstance(choice, str) for choice in choices) and not isinstance(value, str):
+        raise ArgumentTypeError(f"{name} must be one of {choices}; got {type(value).__name__} {value!r}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
     return value
+
+
+def check_path(name: str, value) -> Path:
+    """``value`` (a str or ``os.PathLike``) as a ``Path`` with ``~`` expanded."""
+    if not isinstance(value, (str, os.PathLike)) or isinstance(value, bytes):
+        raise ArgumentTypeError(f"{name} must be a folder path (str or pathlib.Path); got {type(value).__name__} "
+                                f"{value!r}")
+    if isinstance(value, str) and not value.strip():
+        raise ValueError(f"{name} must be a folder path; got an empty string")
+    return Path(value).expanduser()
 
 
 def check_callable(name: str, value) -> None:

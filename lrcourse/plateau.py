@@ -9,9 +9,11 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
+from numbers import Real
 
 import torch
 
+from .checks import check_bool, check_choice, check_int, check_number
 from .callbacks import Callback, FitState
 from .callbacks import History
 
@@ -20,16 +22,11 @@ MONITORS = ("val_loss", "val_accuracy", "train_loss", "train_accuracy")
 MODES = ("min", "max")
 
 
-def _check_monitor(monitor: str, mode: str) -> None:
-    if monitor not in MONITORS:
-        raise ValueError(f"monitor must be one of the metrics History records, {MONITORS}; got {monitor!r}")
-    if mode not in MODES:
-        raise ValueError(f"mode must be 'min' or 'max'; got {mode!r}")
-
-
-def _check_count(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} must be an int >= 0; got {value!r}")
+def _check_monitor(monitor: str, *mode: str) -> None:
+    """``monitor`` (and ``mode``, if passed): the message lists what History records."""
+    check_choice("monitor", monitor, MONITORS)
+    for value in mode:
+        check_choice("mode", value, MODES)
 
 
 def _check_has_val(monitor: str, has_val: bool) -> None:
@@ -52,23 +49,19 @@ class ReduceLROnPlateau(Callback):
     The parameters are PyTorch's (``mode``, ``factor``, ``patience``, ``threshold``,
     ``threshold_mode``, ``cooldown``, ``min_lr``, ``eps``). ``reductions`` records each
     reduction as ``(epoch, old_lr, new_lr)`` (epochs counted from 1, LRs of the first param group).
+    Every option is checked when the callback is built: numbers must be finite (a NaN
+    ``threshold`` would count no epoch as better), a wrong type is a ``TypeError``.
     """
 
     def __init__(self, monitor: str = "val_loss", mode: str = "min", factor: float = 0.1, patience: int = 10,
                  threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0, min_lr: float = 0.0,
                  eps: float = 1e-8):
         _check_monitor(monitor, mode)
-        if not (isinstance(factor, (int, float)) and 0 < factor < 1):
-            raise ValueError(f"factor must be in (0, 1); got {factor!r}")
-        _check_count("patience", patience)
-        _check_count("cooldown", cooldown)
-        if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"threshold_mode must be 'rel' or 'abs'; got {threshold_mode!r}")
-        if not (isinstance(min_lr, (int, float)) and min_lr >= 0):
-            raise ValueError(f"min_lr must be a number >= 0; got {min_lr!r}")
-        for name, value in (("threshold", threshold), ("eps", eps)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"{name} must be a number >= 0; got {value!r}")
+        factor = check_number("factor", factor, low=0, high=1, low_open=True, high_open=True)
+        patience, cooldown = check_int("patience", patience, low=0), check_int("cooldown", cooldown, low=0)
+        check_choice("threshold_mode", threshold_mode, ("rel", "abs"))
+        min_lr = check_number("min_lr", min_lr, low=0)
+        threshold, eps = check_number("threshold", threshold, low=0), check_number("eps", eps, low=0)
         self.monitor = monitor
         self.options = dict(mode=mode, factor=factor, patience=patience, threshold=threshold,
                             threshold_mode=threshold_mode, cooldown=cooldown, min_lr=min_lr, eps=eps)
@@ -98,19 +91,20 @@ class EarlyStopping(Callback):
     beats the baseline. Epochs before ``start_from_epoch`` are ignored (a warm-up). With
     ``restore_best_weights``, the model ends with the weights of its best epoch. After the
     run, ``best``, ``best_epoch``, ``stopped_epoch`` (epochs counted from 1) and ``reason`` say
-    what happened.
+    what happened. ``min_delta`` and ``baseline`` must be finite numbers and
+    ``restore_best_weights`` a bool; a wrong type is a ``TypeError``.
     """
 
     def __init__(self, monitor: str = "val_loss", mode: str = "min", patience: int = 5, min_delta: float = 0.0,
                  restore_best_weights: bool = False, baseline: float | None = None, start_from_epoch: int = 0):
         _check_monitor(monitor, mode)
-        _check_count("patience", patience)
-        _check_count("start_from_epoch", start_from_epoch)
-        if not (isinstance(min_delta, (int, float)) and min_delta >= 0):
-            raise ValueError(f"min_delta must be a number >= 0; got {min_delta!r}")
-        if baseline is not None and (isinstance(baseline, bool) or not isinstance(baseline, (int, float))):
-            raise ValueError(f"baseline must be None or a number; got {baseline!r}")
-        self.monitor, self.mode, self.patience, self.min_delta = monitor, mode, patience, float(min_delta)
+        patience = check_int("patience", patience, low=0)
+        start_from_epoch = check_int("start_from_epoch", start_from_epoch, low=0)
+        min_delta = check_number("min_delta", min_delta, low=0)
+        check_bool("restore_best_weights", restore_best_weights)
+        if baseline is not None:
+            baseline = check_number("baseline", baseline)
+        self.monitor, self.mode, self.patience, self.min_delta = monitor, mode, patience, min_delta
         self.restore_best_weights, self.baseline, self.start_from_epoch = restore_best_weights, baseline, start_from_epoch
         self._reset()
 
@@ -166,6 +160,21 @@ class Replay:
     reason: str | None
 
 
+def _check_values(values) -> list[float]:
+    """The metric values as floats; NaN and inf are kept (a diverged run records them)."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"values must be a sequence of numbers, one per epoch; got {type(values).__name__}")
+    checked = []
+    for index, value in enumerate(values):
+        value = value.item() if getattr(value, "ndim", None) == 0 and hasattr(value, "item") else value
+        if isinstance(value, bool) or not isinstance(value, Real):
+            raise TypeError(f"values[{index}] must be a number; got {type(value).__name__} {value!r}")
+        checked.append(float(value))
+    if not checked:
+        raise ValueError("values must hold at least one epoch's value; got none")
+    return checked
+
+
 def replay(callbacks, values, monitor: str = "val_loss", lr: float = 0.1) -> Replay:
     """Feed ``values`` to ``callbacks`` one epoch at a time, as :func:`~lrcourse.fit` would,
     without training: what would ReduceLROnPlateau and EarlyStopping do on this history?
@@ -173,9 +182,15 @@ def replay(callbacks, values, monitor: str = "val_loss", lr: float = 0.1) -> Rep
     A tiny model and an SGD optimizer at ``lr`` stand in for the real ones; ``monitor``
     names the History list the values go to.
     """
-    if monitor not in MONITORS:
-        raise ValueError(f"monitor must be one of the metrics History records, {MONITORS}; got {monitor!r}")
-    values = [float(value) for value in values]
+    _check_monitor(monitor)
+    lr = check_number("lr", lr, low=0, low_open=True)
+    if isinstance(callbacks, Callback) or not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"callbacks must be a list of callbacks (e.g. [EarlyStopping()]); "
+                        f"got {type(callbacks).__name__}")
+    for index, callback in enumerate(callbacks):
+        if not isinstance(callback, Callback):
+            raise TypeError(f"callbacks[{index}] must be a Callback; got {type(callback).__name__}")
+    values = _check_values(values)
     model = torch.nn.Linear(1, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     state = FitState(model=model, optimizer=optimizer, history=History(steps_per_epoch=1), epochs=len(values))

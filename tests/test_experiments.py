@@ -19,7 +19,7 @@ def test_runs_at_different_lrs_start_from_the_same_weights(fmnist):
 @pytest.mark.parametrize("kwargs, match", [
     (dict(lr=0.1, optimizer="lbfgs"), "optimizer must be one of"),
     (dict(lr=0.0), "lr must be a finite number > 0"),
-    (dict(lr=True), "lr must be a finite number > 0"),
+    (dict(lr=True), "lr must be a number > 0; got bool True"),
 ])
 def test_bad_arguments(fmnist, kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -80,7 +80,7 @@ def test_gradient_noise_falls_as_one_over_batch_size(fmnist):
     expected = (256 / 16) * (2000 - 16) / (2000 - 256)  # sigma^2 / B, times the finite-population factor
     assert 0.7 * expected < small / large < 1.3 * expected
     assert all(p.grad is None for p in model.parameters())
-    with pytest.raises(ValueError, match="batch_size must be an int from 1 to "):
+    with pytest.raises(ValueError, match="batch_size must be an int in \\[1, "):
         gradient_noise(model, data, 0)
 
 

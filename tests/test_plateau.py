@@ -1,5 +1,7 @@
 """The callbacks' decisions on scripted metric histories: no training needed."""
 
+import math
+
 import pytest
 import torch
 
@@ -91,24 +93,120 @@ def test_missing_validation_metric_names_the_fix():
         replay(EarlyStopping(), [0.5], monitor="train_loss")
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda: EarlyStopping(monitor="val_acc"), "monitor must be one of"),
-    (lambda: EarlyStopping(mode="lowest"), "mode must be"),
-    (lambda: EarlyStopping(patience=-1), "patience must be"),
-    (lambda: EarlyStopping(min_delta=-0.1), "min_delta must be"),
-    (lambda: ReduceLROnPlateau(factor=1.0), "factor must be in"),
-    (lambda: ReduceLROnPlateau(factor=0.0), "factor must be in"),
-    (lambda: ReduceLROnPlateau(patience=-2), "patience must be"),
-    (lambda: ReduceLROnPlateau(threshold=-1e-4), "threshold must be a number >= 0"),
-    (lambda: ReduceLROnPlateau(min_lr=-1), "min_lr must be"),
-    (lambda: ReduceLROnPlateau(threshold_mode="relative"), "threshold_mode must be 'rel' or 'abs'"),
-    (lambda: EarlyStopping(baseline="0.5"), "baseline must be None or a number"),
-    (lambda: EarlyStopping(start_from_epoch=-1), "start_from_epoch must be"),
-    (lambda: ReduceLROnPlateau(monitor="loss"), "'val_loss', 'val_accuracy', 'train_loss', 'train_accuracy'"),
-])
-def test_bad_arguments(make, match):
-    with pytest.raises(ValueError, match=match):
-        make()
+NAN, INF = float("nan"), float("inf")
+PLATEAU_BAD = [  # (keyword arguments, error, what the message says)
+    (dict(monitor="loss"), ValueError,
+     "monitor must be one of .*'val_loss', 'val_accuracy', 'train_loss', 'train_accuracy'"),
+    (dict(monitor=None), TypeError, "monitor must be one of"),
+    (dict(mode="lowest"), ValueError, "mode must be one of \\('min', 'max'\\)"),
+    (dict(mode=0), TypeError, "mode must be one of"),
+    (dict(factor=1.0), ValueError, "factor must be a finite number in \\(0, 1\\)"),
+    (dict(factor=0.0), ValueError, "factor must be a finite number in \\(0, 1\\)"),
+    (dict(factor=NAN), ValueError, "factor must be a finite number"),
+    (dict(factor="0.5"), TypeError, "factor must be a number"),
+    (dict(factor=True), TypeError, "factor must be a number"),
+    (dict(patience=-2), ValueError, "patience must be an int >= 0"),
+    (dict(patience=2.0), TypeError, "patience must be an int"),
+    (dict(patience=None), TypeError, "patience must be an int"),
+    (dict(threshold=-1e-4), ValueError, "threshold must be a finite number >= 0"),
+    (dict(threshold=NAN), ValueError, "threshold must be a finite number >= 0; got nan"),
+    (dict(threshold=INF), ValueError, "threshold must be a finite number >= 0; got inf"),
+    (dict(threshold="1e-4"), TypeError, "threshold must be a number"),
+    (dict(threshold_mode="relative"), ValueError, "threshold_mode must be one of \\('rel', 'abs'\\)"),
+    (dict(threshold_mode=None), TypeError, "threshold_mode must be one of"),
+    (dict(cooldown=-1), ValueError, "cooldown must be an int >= 0"),
+    (dict(cooldown=0.5), TypeError, "cooldown must be an int"),
+    (dict(min_lr=-1), ValueError, "min_lr must be a finite number >= 0"),
+    (dict(min_lr=NAN), ValueError, "min_lr must be a finite number >= 0"),
+    (dict(min_lr=INF), ValueError, "min_lr must be a finite number >= 0"),
+    (dict(min_lr=[0.0]), TypeError, "min_lr must be a number"),
+    (dict(eps=-1e-8), ValueError, "eps must be a finite number >= 0"),
+    (dict(eps=NAN), ValueError, "eps must be a finite number >= 0"),
+    (dict(eps=INF), ValueError, "eps must be a finite number >= 0"),
+    (dict(eps=None), TypeError, "eps must be a number"),
+]
+
+
+@pytest.mark.parametrize("kwargs, error, match", PLATEAU_BAD)
+def test_reduce_lr_on_plateau_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        ReduceLROnPlateau(**kwargs)
+
+
+STOPPING_BAD = [
+    (dict(monitor="val_acc"), ValueError, "monitor must be one of"),
+    (dict(monitor=["val_loss"]), TypeError, "monitor must be one of"),
+    (dict(mode="lowest"), ValueError, "mode must be one of"),
+    (dict(mode=None), TypeError, "mode must be one of"),
+    (dict(patience=-1), ValueError, "patience must be an int >= 0"),
+    (dict(patience=1.5), TypeError, "patience must be an int"),
+    (dict(min_delta=-0.1), ValueError, "min_delta must be a finite number >= 0"),
+    (dict(min_delta=NAN), ValueError, "min_delta must be a finite number >= 0"),
+    (dict(min_delta=INF), ValueError, "min_delta must be a finite number >= 0"),
+    (dict(min_delta="0"), TypeError, "min_delta must be a number"),
+    (dict(restore_best_weights=1), TypeError, "restore_best_weights must be True or False"),
+    (dict(restore_best_weights="yes"), TypeError, "restore_best_weights must be True or False"),
+    (dict(restore_best_weights=None), TypeError, "restore_best_weights must be True or False"),
+    (dict(baseline="0.5"), TypeError, "baseline must be a number"),
+    (dict(baseline=NAN), ValueError, "baseline must be a finite number"),
+    (dict(baseline=-INF), ValueError, "baseline must be a finite number"),
+    (dict(baseline=True), TypeError, "baseline must be a number"),
+    (dict(start_from_epoch=-1), ValueError, "start_from_epoch must be an int >= 0"),
+    (dict(start_from_epoch=1.0), TypeError, "start_from_epoch must be an int"),
+]
+
+
+@pytest.mark.parametrize("kwargs, error, match", STOPPING_BAD)
+def test_early_stopping_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        EarlyStopping(**kwargs)
+
+
+def test_numpy_and_zero_dim_numbers_are_accepted():
+    import numpy as np
+
+    callback = ReduceLROnPlateau(factor=np.float32(0.5), patience=np.int64(0), threshold=torch.tensor(0.0))
+    assert callback.options["factor"] == 0.5 and type(callback.options["patience"]) is int
+    assert EarlyStopping(baseline=np.float64(0.3), min_delta=torch.tensor(0.01)).baseline == 0.3
+
+
+def test_a_nan_threshold_would_have_cut_the_lr_on_an_improving_loss():
+    # The issue's case: with threshold=nan, PyTorch counts no epoch as better; now it is refused,
+    # and the same halving loss with a valid threshold never cuts the LR.
+    halving = [1.0 / 2 ** epoch for epoch in range(8)]
+    assert replay_callbacks([ReduceLROnPlateau(patience=1, threshold=1e-4)], halving).lrs == [0.1] * 8
+    with pytest.raises(ValueError, match="threshold"):
+        ReduceLROnPlateau(patience=1, threshold=NAN)
+
+
+REPLAY_BAD = [  # (callbacks, values, keyword arguments, error, what the message says)
+    (EarlyStopping(), [1.0], {}, TypeError, "callbacks must be a list of callbacks"),
+    ("EarlyStopping", [1.0], {}, TypeError, "callbacks must be a list of callbacks"),
+    ([EarlyStopping, ReduceLROnPlateau()], [1.0], {}, TypeError, "callbacks\\[0\\] must be a Callback"),
+    ([None], [1.0], {}, TypeError, "callbacks\\[0\\] must be a Callback"),
+    ([], 1.0, {}, TypeError, "values must be a sequence of numbers"),
+    ([], "1.0 0.9", {}, TypeError, "values must be a sequence of numbers"),
+    ([], [1.0, "0.9"], {}, TypeError, "values\\[1\\] must be a number"),
+    ([], [1.0, None], {}, TypeError, "values\\[1\\] must be a number"),
+    ([], [], {}, ValueError, "values must hold at least one"),
+    ([], [1.0], dict(monitor="loss"), ValueError, "monitor must be one of"),
+    ([], [1.0], dict(monitor=3), TypeError, "monitor must be one of"),
+    ([], [1.0], dict(lr=0), ValueError, "lr must be a finite number > 0"),
+    ([], [1.0], dict(lr=NAN), ValueError, "lr must be a finite number > 0"),
+    ([], [1.0], dict(lr="0.1"), TypeError, "lr must be a number"),
+]
+
+
+@pytest.mark.parametrize("callbacks, values, kwargs, error, match", REPLAY_BAD)
+def test_replay_bad_arguments(callbacks, values, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        replay_callbacks(callbacks, values, **kwargs)
+
+
+def test_replay_keeps_nan_values_a_diverged_run_records():
+    result = replay_callbacks([EarlyStopping(patience=2)], [1.0, float("nan"), float("nan")])
+    assert result.stopped_epoch == 3 and math.isnan(result.values[1])  # NaN never counts as better
+    assert replay_callbacks([], torch.tensor([1.0, 0.5])).values == [1.0, 0.5]
 
 
 def test_callbacks_in_a_real_fit(fmnist):
@@ -128,5 +226,3 @@ def test_replay_drives_both_callbacks_like_fit():
     assert result.lrs == [0.1, 0.1, 0.1, 0.05, 0.05, 0.025]
     assert result.stopped_epoch == 6 and "did not improve" in result.reason
     assert replay_callbacks([EarlyStopping(patience=2)], [3.0, 2.0, 1.0]).stopped_epoch is None
-    with pytest.raises(ValueError, match="monitor must be one of"):
-        replay_callbacks([], [1.0], monitor="loss")

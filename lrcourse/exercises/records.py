@@ -13,17 +13,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
 import filelock
 
-from ..data import cache_dir
+from ..files import cache_dir, write_bytes_atomically
 
 #: How long a save waits for another process holding the lock before giving up (with a warning).
 LOCK_TIMEOUT_SECONDS = 10.0
@@ -82,7 +80,7 @@ def record_correct(lesson: str, question: str) -> None:
             if question in answered:
                 return
             answered[question] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            _write_atomically(path, json.dumps(data, indent=1, sort_keys=True))
+            write_bytes_atomically(path, json.dumps(data, indent=1, sort_keys=True).encode())
     except (OSError, filelock.Timeout) as error:
         _warn_once(f"could not save your exercise progress to {path} ({error}); checks still work")
 
@@ -96,25 +94,3 @@ def _move_aside(path: Path) -> Path:
         aside = path.with_name(f"{path.name}.unreadable-{stamp}-{number}")
     path.rename(aside)
     return aside
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file of this writer's own, fsync it, rename it over ``path``."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # the rename itself reaches the disk with the folder's fsync (POSIX)
-        with contextlib.suppress(OSError):  # the file is saved either way
-            folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(folder)
-            finally:
-                os.close(folder)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checks import ArgumentTypeError
 from ..schedules import Schedule, sample
 from ..snapshots import SnapshotPlan
 from .core import axes_or_new
@@ -28,6 +29,8 @@ def plot_schedule(schedule: Schedule, steps: int, ax=None, label: str | None = N
 
 def plot_snapshot_plan(plan: SnapshotPlan, ax=None):
     """The plan's LR per epoch, with a marker at each snapshot. Returns the axes."""
+    if not isinstance(plan, SnapshotPlan):
+        raise ArgumentTypeError(f"plan must be a SnapshotPlan (from snapshot_plan); got {type(plan).__name__}")
     ax = axes_or_new(ax, (7, 3))
     steps = np.arange(plan.total_steps)
     ax.plot(steps / plan.steps_per_epoch, [plan.schedule(int(t)) for t in steps], color="C0")
