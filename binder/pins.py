@@ -5,6 +5,7 @@ conda-forge's `pytorch-cpu` and PyPI's `torch` are built from the same source re
 
     python binder/pins.py            # print the pins as pip requirements (torch==2.5.1 ...)
     python binder/pins.py --check    # exit 1 unless this interpreter has exactly those versions installed
+    python binder/pins.py --python   # the pinned Python version (3.11)
 
 Standard library only: it runs before anything is installed.
 """
@@ -44,7 +45,7 @@ def conda_pins(text: str) -> dict[str, str]:
         if in_dependencies:
             match = _PIN.match(line)
             if not match:
-                raise ValueError(f"{ENVIRONMENT.name}: not a 'name=version' pin: {line.strip()!r}")
+                raise ValueError(f"{ENVIRONMENT.name}: not a 'name=version' pin: {line.strip().lstrip('- ')!r}")
             pins[match.group(1)] = match.group(2)
     return pins
 
@@ -81,8 +82,12 @@ def check_installed(python: str, pins: dict[str, str]) -> list[str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="compare this interpreter's packages with the pins")
+    parser.add_argument("--python", action="store_true", help="print the pinned Python version (3.11) only")
     args = parser.parse_args(argv)
     python, pins = python_and_pip_pins(ENVIRONMENT.read_text())
+    if args.python:
+        print(python)
+        return 0
     if not args.check:
         print("\n".join(f"{name}=={version}" for name, version in pins.items()))
         return 0
