@@ -14,8 +14,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from jupyterlab.commands import get_app_dir
-
 COURSE_OVERRIDES = Path(__file__).with_name("overrides.json")
 
 
@@ -36,5 +34,7 @@ def install(settings_dir: Path) -> Path:
 
 
 if __name__ == "__main__":
+    from jupyterlab.commands import get_app_dir  # here: install() is tested where JupyterLab is not installed
+
     path = install(Path(get_app_dir()) / "settings")
     print(f"JupyterLab defaults for the course: {path}", file=sys.stderr)
