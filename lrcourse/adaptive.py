@@ -81,7 +81,10 @@ def _formula(optimizer: torch.optim.Optimizer):
 @torch.no_grad()
 def effective_lrs(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
     """Each parameter's effective LR (same shape as the parameter), by the parameter's name
-    in ``model``, as applied in the optimizer's last step (see the module docstring)."""
+    in ``model``, as applied in the optimizer's last step (see the module docstring).
+
+    ``optimizer`` must be exactly ``torch.optim`` SGD, Adagrad, RMSprop, Adam or AdamW: a subclass
+    may step differently, so it raises ValueError like any other optimizer."""
     formula = _formula(optimizer)
     groups = _group_of(optimizer)
     result = {}
