@@ -33,37 +33,59 @@ def _group_of(optimizer: torch.optim.Optimizer) -> dict[int, dict]:
     return {id(p): group for group in optimizer.param_groups for p in group["params"]}
 
 
-def _check_supported(optimizer: torch.optim.Optimizer) -> None:
-    if not isinstance(optimizer, (torch.optim.SGD, torch.optim.Adagrad, torch.optim.RMSprop, torch.optim.Adam)):
+def _sgd(group: dict, state: dict, parameter: torch.Tensor) -> torch.Tensor:
+    return torch.full_like(parameter, group["lr"])
+
+
+def _adagrad(group: dict, state: dict, parameter: torch.Tensor) -> torch.Tensor:
+    step = float(state["step"])
+    return group["lr"] / (1 + (step - 1) * group["lr_decay"]) / (state["sum"].sqrt() + group["eps"])
+
+
+def _rmsprop(group: dict, state: dict, parameter: torch.Tensor) -> torch.Tensor:
+    return group["lr"] / (state["square_avg"].sqrt() + group["eps"])
+
+
+def _adam(group: dict, state: dict, parameter: torch.Tensor) -> torch.Tensor:
+    step = float(state["step"])
+    beta1, beta2 = group["betas"]
+    correction2 = math.sqrt(1 - beta2 ** step)
+    return group["lr"] / (1 - beta1 ** step) / (state["exp_avg_sq"].sqrt() / correction2 + group["eps"])
+
+
+# Looked up by the optimizer's exact class: a subclass may step differently, and AdamW is a subclass of
+# Adam only in newer torch (not in 2.5), so neither isinstance nor the class hierarchy can be relied on.
+_FORMULAS = {
+    torch.optim.SGD: _sgd,
+    torch.optim.Adagrad: _adagrad,
+    torch.optim.RMSprop: _rmsprop,
+    torch.optim.Adam: _adam,
+    torch.optim.AdamW: _adam,  # the same step size; AdamW's decoupled decay comes on top
+}
+
+
+def _formula(optimizer: torch.optim.Optimizer):
+    """The effective-LR formula for ``optimizer``; ValueError for an optimizer or setting it does not cover."""
+    formula = _FORMULAS.get(type(optimizer))
+    if formula is None:
         raise ValueError(f"optimizer must be SGD, Adagrad, RMSprop, Adam or AdamW; got {type(optimizer).__name__}")
     for group in optimizer.param_groups:
         for option in ("amsgrad", "centered"):
             if group.get(option):
                 raise ValueError(f"{option}=True is not supported: its effective LR has another formula")
-        if isinstance(optimizer, torch.optim.RMSprop) and group["momentum"]:
+        if formula is _rmsprop and group["momentum"]:
             raise ValueError("RMSprop with momentum is not supported: its steps mix the LR into the momentum buffer")
-
-
-def _effective(optimizer: torch.optim.Optimizer, group: dict, state: dict, parameter: torch.Tensor) -> torch.Tensor:
-    lr = group["lr"]
-    if isinstance(optimizer, torch.optim.Adagrad):
-        step = float(state["step"])
-        return lr / (1 + (step - 1) * group["lr_decay"]) / (state["sum"].sqrt() + group["eps"])
-    if isinstance(optimizer, torch.optim.RMSprop):
-        return lr / (state["square_avg"].sqrt() + group["eps"])
-    if isinstance(optimizer, torch.optim.Adam):  # AdamW is a subclass
-        step = float(state["step"])
-        beta1, beta2 = group["betas"]
-        correction2 = math.sqrt(1 - beta2 ** step)
-        return lr / (1 - beta1 ** step) / (state["exp_avg_sq"].sqrt() / correction2 + group["eps"])
-    return torch.full_like(parameter, lr)
+    return formula
 
 
 @torch.no_grad()
 def effective_lrs(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
     """Each parameter's effective LR (same shape as the parameter), by the parameter's name
-    in ``model``, as applied in the optimizer's last step (see the module docstring)."""
-    _check_supported(optimizer)
+    in ``model``, as applied in the optimizer's last step (see the module docstring).
+
+    ``optimizer`` must be exactly ``torch.optim`` SGD, Adagrad, RMSprop, Adam or AdamW: a subclass
+    may step differently, so it raises ValueError like any other optimizer."""
+    formula = _formula(optimizer)
     groups = _group_of(optimizer)
     result = {}
     for name, parameter in model.named_parameters():
@@ -71,9 +93,9 @@ def effective_lrs(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> d
         if group is None:
             continue
         state = optimizer.state.get(parameter, {})
-        if not isinstance(optimizer, torch.optim.SGD) and "step" not in state:
+        if formula is not _sgd and "step" not in state:
             raise ValueError(f"parameter {name!r} has no optimizer state yet: take at least one optimizer step first")
-        result[name] = _effective(optimizer, group, state, parameter)
+        result[name] = formula(group, state, parameter)
     return result
 
 
@@ -97,7 +119,7 @@ class EffectiveLRMonitor(Callback):
         self.quantiles: list[tuple[float, ...]] = []
 
     def on_train_begin(self, state: FitState) -> None:
-        _check_supported(state.optimizer)
+        _formula(state.optimizer)
         self.steps, self.quantiles = [], []
 
     def on_batch_end(self, state: FitState) -> None:

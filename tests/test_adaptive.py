@@ -36,18 +36,52 @@ def test_last_step_is_effective_lr_times_gradient_or_momentum(name):
         torch.testing.assert_close(before[pname] - parameter.detach(), lrs[pname] * direction, rtol=1e-9, atol=0)
 
 
-def test_unsupported_settings_and_missing_state_are_named():
+def test_adamw_step_is_effective_lr_times_momentum_plus_decoupled_decay():
+    # AdamW is a subclass of Adam in newer torch but not in 2.5 (Binder's): both must give its formula.
+    torch.manual_seed(0)
+    model = torch.nn.Linear(5, 3).double()
+    lr, decay = 1e-2, 0.1
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=decay)
+    x = torch.randn(8, 5, dtype=torch.float64)
+    for _ in range(3):
+        before = copy.deepcopy(model.state_dict())
+        optimizer.zero_grad()
+        model(x).pow(2).mean().backward()
+        optimizer.step()
+    lrs = effective_lrs(model, optimizer)
+    for pname, parameter in model.named_parameters():
+        expected = lr * decay * before[pname] + lrs[pname] * optimizer.state[parameter]["exp_avg"]
+        torch.testing.assert_close(before[pname] - parameter.detach(), expected, rtol=1e-9, atol=0)
+
+
+class _LoggingAdam(torch.optim.Adam):
+    """A subclass may change the step, so its effective LR is not Adam's by right."""
+
+
+BAD_OPTIMIZERS = [
+    (lambda p: torch.optim.Adam(p, amsgrad=True), "amsgrad=True is not supported"),
+    (lambda p: torch.optim.AdamW(p, amsgrad=True), "amsgrad=True is not supported"),
+    (lambda p: torch.optim.RMSprop(p, centered=True), "centered=True is not supported"),
+    (lambda p: torch.optim.RMSprop(p, momentum=0.9), "RMSprop with momentum"),
+    (lambda p: torch.optim.Adadelta(p), "must be SGD, Adagrad, RMSprop, Adam or AdamW; got Adadelta"),
+    (lambda p: torch.optim.NAdam(p), "must be SGD, Adagrad, RMSprop, Adam or AdamW; got NAdam"),
+    (lambda p: _LoggingAdam(p), "must be SGD, Adagrad, RMSprop, Adam or AdamW; got _LoggingAdam"),
+    (lambda p: torch.optim.Adam(p), "'weight' has no optimizer state yet"),
+    (lambda p: torch.optim.AdamW(p), "'weight' has no optimizer state yet"),
+]
+
+
+@pytest.mark.parametrize("make_optimizer, message", BAD_OPTIMIZERS)
+def test_unsupported_settings_and_missing_state_are_named(make_optimizer, message):
     model = torch.nn.Linear(3, 1)
-    with pytest.raises(ValueError, match="amsgrad=True is not supported"):
-        effective_lrs(model, torch.optim.Adam(model.parameters(), amsgrad=True))
-    with pytest.raises(ValueError, match="RMSprop with momentum"):
-        effective_lrs(model, torch.optim.RMSprop(model.parameters(), momentum=0.9))
-    with pytest.raises(ValueError, match="must be SGD, Adagrad, RMSprop, Adam or AdamW"):
-        effective_lrs(model, torch.optim.Adadelta(model.parameters()))
-    with pytest.raises(ValueError, match="'weight' has no optimizer state yet"):
-        effective_lrs(model, torch.optim.Adam(model.parameters()))
+    with pytest.raises(ValueError, match=message):
+        effective_lrs(model, make_optimizer(model.parameters()))
+
+
+@pytest.mark.parametrize("every", [0, -1, 2.0, True, "5"])
+def test_monitor_every_must_be_a_positive_int(every):
     with pytest.raises(ValueError, match="every must be an int >= 1"):
-        EffectiveLRMonitor(every=0)
+        EffectiveLRMonitor(every=every)
 
 
 def test_lr_quantiles_over_all_weights():

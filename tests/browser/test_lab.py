@@ -29,13 +29,15 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-network
 RUN_TIMEOUT_MS = 240_000  # lessons may train for a minute or two
 SLIDER = ".jupyter-widgets.widget-slider"
 PLOT = ".jupyter-widgets.widget-output .jp-OutputArea-output img"
+# The user settings of the test's own JupyterLab. The news check is not turned off here: the course's
+# defaults (binder/overrides.json, installed by `make lab` and binder/postBuild) must do it.
 SETTINGS = {
-    "apputils-extension/notification": {"fetchNews": "false"},  # no "Jupyter news?" toast on the screenshot
     # Lay out every cell: with the default (content-visibility) offscreen cells have guessed heights,
     # and scrolling to the panel lands elsewhere.
     "notebook-extension/tracker": {"windowingMode": "none"},
 }
 TRACEBACK = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+NEWS_QUESTION = "Would you like to get notified about official Jupyter news?"
 
 
 class Lab(NamedTuple):
@@ -155,6 +157,10 @@ def test_lesson_panel_renders(page, lab, notebook):
         expect(sliders.first, "no ipywidgets slider rendered").to_be_visible()
         expect(plots.first, "no image in a widget Output").to_be_visible(timeout=30_000)
         assert plots.first.evaluate("img => img.complete && img.naturalWidth > 0"), "the plot image is empty"
+        # JupyterLab asks once the app is restored, long before the lesson has run.
+        expect(page.get_by_text(NEWS_QUESTION), "the Jupyter news pop-up covers the lesson: install the "
+               "course's JupyterLab defaults (python binder/install_lab_settings.py; make lab does)"
+               ).to_have_count(0)
     finally:
         if panel.count():
             panel.first.evaluate("el => el.scrollIntoView({block: 'start'})")
