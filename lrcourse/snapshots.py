@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 from .callbacks import Callback, FitState
 from .data import TensorData, batches
+from .distributed import is_main_process
 
 SNAPSHOT_PATTERN = "snapshot-{:03d}.pt"
 SNAPSHOT_GLOB = "snapshot-*.pt"
@@ -73,7 +74,8 @@ class SnapshotSaver(Callback):
     ``T_mult`` give the cycle ends). Snapshots go to ``snapshots`` (CPU copies of the
     ``state_dict``) and, with ``folder``, to files written atomically: to a temporary name,
     then renamed, so a crash mid-save never leaves a broken snapshot. A folder that already
-    holds snapshots is refused rather than overwritten.
+    holds snapshots is refused rather than overwritten. Under ``torch.distributed`` every process
+    keeps the (identical) snapshots in memory and only rank 0 writes the files.
     """
 
     def __init__(self, schedule, folder: str | os.PathLike | None = None):
@@ -102,14 +104,14 @@ class SnapshotSaver(Callback):
             weights = {name: tensor.detach().to("cpu", copy=True) for name, tensor in state.model.state_dict().items()}
             self.snapshots.append(weights)
             self.steps.append(state.step)
-            if self.folder is not None:
+            if self.folder is not None and is_main_process():
                 self.paths.append(save_snapshot(weights, self.folder / SNAPSHOT_PATTERN.format(len(self.snapshots))))
 
 
 def _check_writable(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".write-test"
+        probe = folder / f".write-test-{os.getpid()}"  # one per process: several may probe the same folder
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as error:

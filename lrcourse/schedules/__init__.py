@@ -10,7 +10,7 @@ Each schedule is a frozen dataclass built with keyword arguments (the lowercase 
 the classes), checked when built, and called with a 0-based step to give the absolute LR
 of that step; its docstring has the formula. Modules: :mod:`.decay`, :mod:`.warmup`,
 :mod:`.cyclical` (cyclical LRs, 1-cycle, SGDR), :mod:`.combine` (phases in normalized
-time) and :mod:`.adapters` (PyTorch schedulers, samples). ``lrcourse.plots.plot_schedule`` draws one.
+time), :mod:`.adapters` (PyTorch schedulers, samples) and :mod:`.scaling` (the LR for a larger batch). ``lrcourse.plots.plot_schedule`` draws one.
 """
 
 from ._common import Schedule
@@ -57,6 +57,7 @@ from .decay import (
     step_decay,
 )
 from .presets import PRESETS, Preset
+from .scaling import gradual_warmup, scale_lr
 from .warmup import InverseSqrt, LinearWarmup, inverse_sqrt, linear_warmup
 
 __all__ = [
@@ -93,6 +94,7 @@ __all__ = [
     "exp_anneal",
     "exp_range",
     "exponential",
+    "gradual_warmup",
     "inverse_sqrt",
     "inverse_time",
     "lin_anneal",
@@ -102,6 +104,7 @@ __all__ = [
     "one_cycle",
     "polynomial",
     "sample",
+    "scale_lr",
     "step_decay",
     "to_lambda_lr",
     "triangular",
