@@ -313,13 +313,16 @@ def test_a_rank_that_dies_or_hangs_makes_the_other_fail_with_a_clear_error(how, 
 
 # ---- the experiment under torchrun ---------------------------------------------------------
 
-def test_torchrun_on_two_processes_equals_one_process_with_their_global_batch():
+def test_torchrun_on_two_processes_equals_one_process_with_their_global_batch(fmnist):
     from lrcourse.distributed.experiment import Experiment, run, torchrun
 
     experiment = Experiment(per_process_batch=128, epochs=1, train_size=1500, val_size=500, hidden=32)
-    two = torchrun(experiment, processes=2, timeout=TIMEOUT)
-    one = run(experiment, processes=2, device="cpu")
+    train, val = fmnist.train[:1500], fmnist.val[:500]
+    two = torchrun(experiment, processes=2, timeout=TIMEOUT, train=train, val=val)
+    one = run(experiment, processes=2, train=train, val=val)
     assert (two.processes, two.batch, one.batch) == (2, 256, 256) and two.lr == one.lr == 0.02 * 256 / 32
+    # Without data, the experiment trains on FashionMNIST's first train_size and val_size images: the same run.
+    assert run(experiment, processes=2, device="cpu").history["loss"] == one.history["loss"]
     assert max(abs(a - b) for a, b in zip(one.history["loss"], two.history["loss"])) < 1e-5
     assert max((one.weights[k] - two.weights[k]).abs().max().item() for k in one.weights) < 1e-5
     # The LRs followed Goyal et al.'s warm-up from the base LR to the scaled one over the first epoch.

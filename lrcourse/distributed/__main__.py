@@ -13,7 +13,7 @@ import sys
 
 import torch
 
-from .experiment import Experiment, run, save
+from .experiment import Experiment, load_data, run, save
 from .group import current, is_main_process
 from .launch import init
 
@@ -24,6 +24,8 @@ def parse(argv: list[str]) -> tuple[Experiment, argparse.Namespace]:
         parser.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default), default=field.default,
                             help=f"default {field.default}")
     parser.add_argument("--out", help="write rank 0's result here (torch.save of a dict)")
+    parser.add_argument("--data", help="train on this file's data (experiment.save_data) instead of FashionMNIST's "
+                                       "first --train-size and --val-size images")
     parser.add_argument("--device", default=None, help="cpu, or cuda (one GPU per process); default: cuda if any")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds a process waits for the others")
     parser.add_argument("--quiet", action="store_true", help="print nothing")
@@ -44,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         device = torch.device(args.device)
     group = current()
     processes = 1 if group is None else group.world_size
-    result = run(experiment, device=device)
+    train, val = load_data(args.data) if args.data else (None, None)
+    result = run(experiment, device=device, train=train, val=val)
     if args.out:
         save(result, args.out)
     if is_main_process() and not args.quiet:

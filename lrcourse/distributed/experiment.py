@@ -5,7 +5,9 @@ Each process trains on ``per_process_batch`` examples per step, so N processes m
 ``base_batch`` by the rule (:func:`lrcourse.schedules.scale_lr`) and reached by Goyal et al.'s
 gradual warm-up (:func:`lrcourse.schedules.gradual_warmup`). :func:`run` trains it in this
 process (under ``torchrun``: in every process, together); :func:`torchrun` starts
-``python -m lrcourse.distributed`` on N processes and reads back what rank 0 wrote.
+``python -m lrcourse.distributed`` on N processes and reads back what rank 0 wrote. Given the
+data, :func:`torchrun` hands it to the processes in a file (:func:`save_data`), so they neither
+load all of FashionMNIST (220 MB each) nor train on anything else than the caller.
 """
 
 from __future__ import annotations
@@ -82,23 +84,29 @@ class Result:
     seconds: float
 
 
-def run(experiment: Experiment, processes: int | None = None, device=None) -> Result:
+def run(experiment: Experiment, processes: int | None = None, device=None, train: TensorData | None = None,
+        val: TensorData | None = None) -> Result:
     """Train ``experiment`` here; under torch.distributed every process calls it and they train together.
 
     ``processes`` (default: the number of processes in the group, 1 without one) sets the global
     batch; on a single process it may be larger than 1, to train alone with the batch that many
-    processes would make.
+    processes would make. ``train`` and ``val`` replace the first ``train_size`` and ``val_size``
+    FashionMNIST images (both or neither).
     """
     group = current()
     world = 1 if group is None else group.world_size
     processes = world if processes is None else check_int("processes", processes, 1)
     if group is not None and processes != world:
         raise ValueError(f"processes must be the group's size ({world}) under torch.distributed; got {processes}")
-    data = load_fashion_mnist(device=device)
-    # Copies, so the full data set can be freed: every process holds its own.
-    train = TensorData(data.train.x[:experiment.train_size].clone(), data.train.y[:experiment.train_size].clone())
-    val = TensorData(data.val.x[:experiment.val_size].clone(), data.val.y[:experiment.val_size].clone())
-    del data
+    if (train is None) != (val is None):
+        raise ValueError("train and val must be given together (or neither: FashionMNIST is loaded)")
+    if train is None:  # copies of the first images, so that the rest of the data set can be freed
+        data = load_fashion_mnist(device=device)
+        train, val = (TensorData(part.x[:size].clone(), part.y[:size].clone())
+                      for part, size in ((data.train, experiment.train_size), (data.val, experiment.val_size)))
+        del data
+    elif device is not None:
+        train, val = train.to(device), val.to(device)
     batch = experiment.batch(processes)
     warmup = experiment.warmup_epochs * num_batches(train, batch)
     schedule = (gradual_warmup(experiment.base_lr, experiment.base_batch, batch, warmup, rule=experiment.rule)
@@ -131,15 +139,32 @@ def load(path: str | os.PathLike) -> Result:
     return Result(**{**saved, "experiment": Experiment(**saved["experiment"])})
 
 
-def torchrun(experiment: Experiment, processes: int = 2, timeout: float = 600.0) -> Result:
+def save_data(train: TensorData, val: TensorData, path: str | os.PathLike) -> None:
+    """Write ``train`` and ``val`` (on the CPU) for ``python -m lrcourse.distributed --data PATH``."""
+    torch.save({name: (data.x.cpu(), data.y.cpu()) for name, data in (("train", train), ("val", val))}, path)
+
+
+def load_data(path: str | os.PathLike) -> tuple[TensorData, TensorData]:
+    saved = torch.load(path, weights_only=True)
+    return TensorData(*saved["train"]), TensorData(*saved["val"])
+
+
+def torchrun(experiment: Experiment, processes: int = 2, timeout: float = 600.0, train: TensorData | None = None,
+             val: TensorData | None = None) -> Result:
     """Run ``experiment`` on ``processes`` CPU processes with ``torchrun --standalone`` (PyTorch's own
-    launcher, as on a real cluster) and return rank 0's :class:`Result`. Raises RuntimeError with the
-    end of the processes' output if they fail, or after ``timeout`` seconds."""
+    launcher, as on a real cluster) and return rank 0's :class:`Result`. With ``train`` and ``val``, the
+    processes train on those (handed over in a file) instead of loading FashionMNIST. Raises RuntimeError
+    with the end of the processes' output if they fail, or after ``timeout`` seconds."""
     check_int("processes", processes, 1)
+    if (train is None) != (val is None):
+        raise ValueError("train and val must be given together (or neither: FashionMNIST is loaded)")
     with tempfile.TemporaryDirectory(prefix="lrcourse-torchrun-") as folder:
         out = Path(folder) / "result.pt"
         command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
                    "-m", "lrcourse.distributed", *experiment.arguments(), f"--out={out}", "--device=cpu", "--quiet"]
+        if train is not None:
+            save_data(train, val, Path(folder) / "data.pt")
+            command.append(f"--data={Path(folder) / 'data.pt'}")
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
