@@ -1,7 +1,7 @@
 # make lab   : set up .venv, make FashionMNIST available, open JupyterLab on the lessons
 # make test  : the same set-up plus test tools, then unit tests and every notebook under nbval
 # make test-browser : JupyterLab in headless Chromium runs lesson 01 (needs `apt-get install chromium`)
-# make bench : throughput benchmarks (ratios against baselines measured in the same run)
+# make bench : throughput benchmarks (ratios against baselines measured in the same run), 2 processes vs 1
 # make test-binder : the versions Binder ships (binder/environment.yml's pins, from PyPI) in .venv-binder,
 #                    then unit tests and every notebook there with one PyTorch thread, as on Binder's one CPU
 # make gpu-check : on a CUDA machine, unit tests and every notebook on the GPU, then both benchmarks;
@@ -86,6 +86,7 @@ test-browser: $(VENV)/.test $(VENV)/.browser data
 bench: $(VENV)/.bench data
 	$(PY) benchmarks/throughput.py
 	TQDM_DISABLE=1 $(PY) benchmarks/range_test.py
+	$(PY) benchmarks/distributed.py
 
 clean:
 	rm -rf $(VENV) $(BINDER_VENV)

@@ -5,6 +5,7 @@ from .data import FashionMNIST, TensorData, batches, load_fashion_mnist
 from .device import default_device, environment_report, seed_everything
 from .models import MLP, SmallCNN
 from .plateau import EarlyStopping, ReduceLROnPlateau
+from .schedules.scaling import scale_lr
 from .snapshots import SnapshotEnsemble, SnapshotSaver
 from .metrics import evaluate
 from .train import fit
@@ -38,5 +39,6 @@ __all__ = [
     "fit",
     "load_fashion_mnist",
     "load_ipython_extension",
+    "scale_lr",
     "seed_everything",
 ]

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from . import lr_rules
+from . import distributed, lr_rules
 from .checks import (ArgumentTypeError, as_float, check_bool, check_callable, check_choice, check_int, check_module,
                      check_optimizer_holds, model_device, on_device)
 from .data import TensorData
@@ -152,6 +152,11 @@ def lr_range_test(
     second Ctrl-C waits until the restore is done. The global generators are forked while the
     test runs (:func:`lrcourse.device.forked_rng`).
 
+    Under ``torch.distributed`` (:mod:`lrcourse.distributed`) every process calls it with the same
+    arguments: ``batch_size`` is the global batch, split across the processes as ``fit`` splits it;
+    the loss is all-reduced each step, every process stops at the same step, and each process's
+    model and optimizer are restored.
+
     Example::
 
         test = lr_range_test(model, data.train, optimizer)   # model and optimizer left untouched
@@ -167,6 +172,11 @@ def lr_range_test(
     check_examples("train", train, batch_size, model, device, loss_fn)
     if val is not None:
         check_examples("val", val, None if not isinstance(val, TensorData) else 1000, model, device, loss_fn)
+    dist_group = distributed.current()
+    if dist_group is not None:  # the same test on every rank, or a clear error on all of them
+        with dist_group.checks() as facts:
+            dist_group.check_sources(train, val, batch_size)
+            facts.update(dist_group.facts(model, train, val, batch_size, num_iter, seed, on_step is not None))
     loss_fn = loss_fn or F.cross_entropy
     ratios = [group["lr"] / optimizer.param_groups[0]["lr"] if optimizer.param_groups[0]["lr"] else 1.0
               for group in optimizer.param_groups]
@@ -175,26 +185,37 @@ def lr_range_test(
     average = MovingAverage(smooth)
 
     saved = _snapshot(model, optimizer)
+    parameters = [p for group in optimizer.param_groups for p in group["params"]]
     bar = tqdm(total=num_iter, disable=not progress, unit="step", desc="range test")
     started = time.perf_counter()
     try:
         with forked_rng(), preserved_generators(train):
-            stream = endless_batches(train, batch_size, device, torch.Generator().manual_seed(seed))
+            generator = torch.Generator().manual_seed(seed)
+            if dist_group is None:
+                stream = endless_batches(train, batch_size, device, generator)
+            else:
+                dist_group.broadcast_model(model)
+                stream = dist_group.endless_batches(train, batch_size, device, generator)
             model.train()
             for i in range(num_iter):
                 lr = ramp(i / (num_iter - 1))
                 for group, ratio in zip(optimizer.param_groups, ratios):
                     group["lr"] = lr * ratio
                 optimizer.zero_grad(set_to_none=True)
-                loss = 0.0
+                loss, seen = 0.0, 0
                 for _ in range(accumulation_steps):
                     x, y = next(stream)
-                    batch_loss = loss_fn(model(x), y) / accumulation_steps
-                    batch_loss.backward()
-                    loss += batch_loss.item()
+                    if len(y):  # under distributed, a short last batch can leave a process nothing
+                        batch_loss = loss_fn(model(x), y) / accumulation_steps
+                        batch_loss.backward()
+                        loss += batch_loss.item()
+                    seen += len(y)
+                if dist_group is not None:  # the gradient and loss of the global batch, on every rank
+                    loss = dist_group.all_reduce_step(parameters, torch.tensor(loss, device=device), seen)[0].item()
                 optimizer.step()
                 if val is not None:
-                    loss = evaluate(model, val, loss_fn=loss_fn)["loss"]
+                    loss = (evaluate(model, val, loss_fn=loss_fn) if dist_group is None
+                            else dist_group.evaluate(model, val, 1000, loss_fn))["loss"]
                     model.train()
                 result.lrs.append(lr)
                 result.losses.append(loss)
@@ -206,7 +227,10 @@ def lr_range_test(
                 if result.smoothed[-1] > diverge_factor * min(result.smoothed):
                     result.stop_reason = "diverged"
                     break
-                if on_step is not None and on_step(result):
+                stop = on_step is not None and on_step(result)
+                if dist_group is not None and on_step is not None:  # one rank's on_step stops them all
+                    stop = dist_group.any(stop)
+                if stop:
                     result.stop_reason = "stopped"
                     break
             del stream  # a DataLoader's workers stop here, not at some later garbage collection

@@ -11,12 +11,17 @@ One step is the textbook order, which matters::
 Nothing is copied back from the device per step: per-step losses collect in a device tensor
 and come back once per epoch. The one exception is the divergence check, which reads the
 losses every step on the CPU (free there) and every 32 steps on a GPU.
+
+Under ``torch.distributed`` (several processes, e.g. started by ``torchrun``) the same loop trains
+one model across the processes; :mod:`lrcourse.distributed.group` holds what differs, and
+``group`` is None on one process.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from contextlib import nullcontext
 from typing import Callable, Sequence
 
 import torch
@@ -24,12 +29,13 @@ import torch.nn.functional as F
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 from tqdm.auto import tqdm
 
+from . import distributed
 from .callbacks import Callback, FitState, History
-from .checks import (ArgumentTypeError, check_bool, check_callable, check_choice, check_int, check_module,
-                     check_optimizer_holds, check_positive, model_device, on_device)
+from .checks import model_device, on_device
 from .data import TensorData
+from .fit_args import check_fit_args
 from .interrupts import deferred_interrupts
-from .loaders import check_examples, check_source, epoch_batches, steps_per_epoch
+from .loaders import check_examples, epoch_batches, steps_per_epoch
 from .metrics import evaluate
 
 GPU_CHECK_EVERY = 32
@@ -85,20 +91,33 @@ def fit(
             ``stop_reason`` says it was interrupted, and every callback's ``on_train_end``
             has run (so ``EarlyStopping(restore_best_weights=True)`` restores). The History
             is attached to the exception as ``.history``.
+
+    Under ``torch.distributed`` (:mod:`lrcourse.distributed`) every process calls ``fit`` with the
+    same arguments; ``batch_size`` is the global batch, each process trains on its slice of it, and
+    the run equals one process's with that ``batch_size``. A loader needs a ``DistributedSampler``.
+    The History is the same on every process; rank 0 shows the progress bar.
     """
-    _check_fit_args(model, train, optimizer, epochs, batch_size, val, scheduler, scheduler_interval, callbacks,
-                    loss_fn, progress, seed, clip_grad_norm)
-    device = model_device(model)
-    train = on_device(train, device) if isinstance(train, TensorData) else train
-    val = on_device(val, device) if isinstance(val, TensorData) else val
-    check_examples("train", train, batch_size, model, device, loss_fn)
-    if val is not None:
-        check_examples("val", val, batch_size if isinstance(val, TensorData) else None, model, device, loss_fn)
-    for callback in callbacks:
-        callback.check(has_val=val is not None)
+    group = distributed.current()
+    with group.checks() if group is not None else nullcontext({}) as facts:  # every rank agrees, or all refuse
+        check_fit_args(model, train, optimizer, epochs, batch_size, val, scheduler, scheduler_interval, callbacks,
+                       loss_fn, progress, seed, clip_grad_norm)
+        device = model_device(model)
+        train = on_device(train, device) if isinstance(train, TensorData) else train
+        val = on_device(val, device) if isinstance(val, TensorData) else val
+        check_examples("train", train, batch_size, model, device, loss_fn)
+        if val is not None:
+            check_examples("val", val, batch_size if isinstance(val, TensorData) else None, model, device, loss_fn)
+        for callback in callbacks:
+            callback.check(has_val=val is not None)
+        if group is not None:
+            group.check_sources(train, val, batch_size)
+            facts.update(group.facts(model, train, val, batch_size, epochs * steps_per_epoch(train, batch_size), seed))
+    if group is not None:
+        seed = group.shared_seed(seed)
+        group.broadcast_model(model)
 
     run = _Run(model, optimizer, scheduler, scheduler_interval, callbacks, loss_fn or F.cross_entropy,
-               clip_grad_norm, device)
+               clip_grad_norm, device, group)
     history = History(steps_per_epoch=steps_per_epoch(train, batch_size), clip_grad_norm=clip_grad_norm)
     state = FitState(model=model, optimizer=optimizer, history=history, epochs=epochs, has_val=val is not None)
     generator = torch.Generator()
@@ -107,13 +126,15 @@ def fit(
     else:
         generator.manual_seed(seed)
     started = time.perf_counter()
-    bar = tqdm(total=epochs * history.steps_per_epoch, disable=not progress, unit="step", desc="fit")
+    bar = tqdm(total=epochs * history.steps_per_epoch, disable=not progress or not distributed.is_main_process(),
+               unit="step", desc="fit")
     try:
         for callback in callbacks:
             callback.on_train_begin(state)
         for epoch in range(epochs):
             state.epoch = epoch
-            run.epoch(state, epoch_batches(train, batch_size, device, shuffle=True, generator=generator), bar)
+            run.epoch(state, epoch_batches(train, batch_size, device, shuffle=True, generator=generator) if group is None
+                      else group.epoch_batches(train, batch_size, device, generator, epoch), bar)
             if state.stop_training and history.diverged:
                 break
             run.end_epoch(state, val, batch_size, bar)
@@ -146,8 +167,9 @@ def _end_train(state: FitState, callbacks, bar, started: float) -> None:
 class _Run:
     """The pieces of one ``fit`` call that every step needs, and the step and epoch themselves."""
 
-    def __init__(self, model, optimizer, scheduler, scheduler_interval, callbacks, loss_fn, clip_grad_norm, device):
-        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+    def __init__(self, model, optimizer, scheduler, scheduler_interval, callbacks, loss_fn, clip_grad_norm, device,
+                 group=None):
+        self.model, self.optimizer, self.scheduler, self.group = model, optimizer, scheduler, group
         self.step_scheduler = scheduler is not None and scheduler_interval == "step"
         self.callbacks, self.loss_fn, self.clip, self.device = callbacks, loss_fn, clip_grad_norm, device
         self.parameters = [p for group in optimizer.param_groups for p in group["params"]]
@@ -168,8 +190,15 @@ class _Run:
                 raise ValueError(f"train yielded more batches than its len() = {history.steps_per_epoch}")
             history.lr.append(self.optimizer.param_groups[0]["lr"])
             self.optimizer.zero_grad(set_to_none=True)
-            out = model(x)
-            loss = self.loss_fn(out, y)
+            if self.group is None:
+                out = model(x)
+                loss = self.loss_fn(out, y)
+                loss.backward()
+            else:  # this rank's slice, then the global batch's gradient and loss
+                out, loss = self.group.forward_backward(model, self.loss_fn, self.parameters, x, y, state)
+                if loss is None:  # a callback stopped after the previous step, on some rank: all stop there
+                    del history.lr[-1]
+                    break
             self.losses[i] = loss.detach()
             if (i + 1) % self.check_every == 0 or i + 1 == history.steps_per_epoch:
                 bad = _first_nonfinite(self.losses[checked:i + 1])
@@ -177,20 +206,20 @@ class _Run:
                     self._diverge(state, checked + bad)
                     return
                 checked = i + 1
-            loss.backward()
             if self.clip is not None:
                 self.norms[i] = torch.nn.utils.clip_grad_norm_(self.parameters, self.clip)
             self.optimizer.step()
             if self.step_scheduler:
                 self.scheduler.step()
-            self.correct += (out.argmax(1) == y).sum()
+            if out is not None:
+                self.correct += (out.argmax(1) == y).sum()
             self.seen += len(y)
             self.done = i + 1
             state.step, state.loss = state.epoch * history.steps_per_epoch + i, self.losses[i]
             for callback in self.callbacks:
                 callback.on_batch_end(state)
             bar.update()
-            if state.stop_training:
+            if state.stop_training and self.group is None:  # under distributed: at the next step's all-reduce
                 break
         bad = _first_nonfinite(self.losses[checked:self.done])
         if bad is not None:
@@ -207,9 +236,14 @@ class _Run:
         history = state.history
         self._record_steps(history, self.done, self.done)
         history.train_loss.append(self.losses[: self.done].mean().item())
-        history.train_accuracy.append(self.correct.item() / max(self.seen, 1))
+        correct, seen, val_batch = self.correct.item(), self.seen, batch_size if isinstance(val, TensorData) else None
+        if self.group is not None:
+            correct, seen = self.group.sum(correct, seen)
+            self.group.average_buffers(self.model)
+        history.train_accuracy.append(correct / max(seen, 1))
         if val is not None:
-            metrics = evaluate(self.model, val, batch_size if isinstance(val, TensorData) else None, self.loss_fn)
+            metrics = (evaluate(self.model, val, val_batch, self.loss_fn) if self.group is None
+                       else self.group.evaluate(self.model, val, val_batch, self.loss_fn))
             history.val_loss.append(metrics["loss"])
             history.val_accuracy.append(metrics["accuracy"])
         bar.set_postfix(_postfix(history))
@@ -220,6 +254,8 @@ class _Run:
                 self.scheduler.step()
         for callback in self.callbacks:
             callback.on_epoch_end(state)
+        if self.group is not None:
+            self.group.agree_to_stop(state)
 
     def _record_steps(self, history: History, losses: int, norms: int) -> None:
         history.loss.extend(self.losses[:losses].tolist())
@@ -255,41 +291,3 @@ def _postfix(history: History) -> dict[str, str]:
     if history.val_loss:
         shown.update(val_loss=f"{history.val_loss[-1]:.3f}", val_acc=f"{history.val_accuracy[-1]:.3f}")
     return shown
-
-
-def _check_fit_args(model, train, optimizer, epochs, batch_size, val, scheduler, scheduler_interval, callbacks,
-                    loss_fn, progress, seed, clip_grad_norm) -> None:
-    """Every argument error is raised here, before the model or optimizer is touched."""
-    check_module("model", model)
-    check_source("train", train, batch_size)
-    if val is not None:
-        check_source("val", val, batch_size if isinstance(val, TensorData) else None)
-    check_int("epochs", epochs, 1)
-    check_choice("scheduler_interval", scheduler_interval, ("step", "epoch"))
-    check_optimizer_holds(model, optimizer)
-    if loss_fn is not None:
-        check_callable("loss_fn", loss_fn)
-    check_bool("progress", progress)
-    if seed is not None:
-        check_int("seed", seed, 0)
-    if clip_grad_norm is not None:
-        check_positive("clip_grad_norm", clip_grad_norm)
-    if isinstance(callbacks, (str, bytes, Callback)) or not isinstance(callbacks, (list, tuple)):
-        raise ArgumentTypeError(f"callbacks must be a list (or tuple) of lrcourse.Callback objects; got "
-                                f"{type(callbacks).__name__}")
-    for callback in callbacks:
-        if not isinstance(callback, Callback):
-            raise ArgumentTypeError(f"callbacks must be lrcourse.Callback instances; got {type(callback).__name__}")
-    if scheduler is not None:
-        if not callable(getattr(scheduler, "step", None)):
-            raise ArgumentTypeError(f"scheduler must have a step() method; got {type(scheduler).__name__}")
-        if getattr(scheduler, "optimizer", optimizer) is not optimizer:
-            raise ValueError("scheduler was built on a different optimizer than the one passed to fit")
-        if isinstance(scheduler, ReduceLROnPlateau) and scheduler_interval != "epoch":
-            raise ValueError("scheduler_interval must be 'epoch' for ReduceLROnPlateau, which steps on a "
-                             "per-epoch metric; got 'step'")
-        plateau = [c for c in callbacks if type(c).__name__ == "ReduceLROnPlateau"]
-        if plateau:
-            raise ValueError("scheduler and a ReduceLROnPlateau callback cannot be combined: the scheduler sets "
-                             "the LR itself and would undo every reduction (Keras refuses this too). Use one: "
-                             "the schedule, or a constant LR with ReduceLROnPlateau")

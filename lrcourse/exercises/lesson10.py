@@ -3,14 +3,24 @@
 - ``q1``: scale a learning rate to a new batch size, linearly or by the square root.
 - ``q2``: Goyal et al.'s LR for ResNet-50 at batch size 8192.
 - ``q3``: how many optimizer steps a run at a large batch size takes.
+- ``q4``: an experiment: does a larger batch with the linearly scaled LR and warm-up keep up with the
+  base batch, over seeds, and is the gap larger than the noise? Graded on set-ups the lesson never ran.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from .. import schedules as S
+from ..data import load_fashion_mnist, num_batches
+from ..experiments import train_at_lr, train_with_schedule
+from ..models import MLP
+from ..schedules import scale_lr
+from . import sandbox
 from .core import Question
-from .grading import Case, Incorrect, as_number, grade_cases
+from .grading import Case, Incorrect, Wrong, as_number, call, grade_cases
 
 TITLE = "Batch size and learning rate"
 
@@ -29,14 +39,14 @@ def _scaled_lr_cases():
 def _check_scaled_lr(got, case: Case) -> str | None:
     base_lr, base_batch, batch, rule = case.args
     got = as_number(got, "your LR")
-    ratio = batch / base_batch
-    factor, other = (ratio, math.sqrt(ratio)) if rule == "linear" else (math.sqrt(ratio), ratio)
-    if math.isclose(got, base_lr * factor, rel_tol=1e-9):
+    right = scale_lr(base_lr, base_batch, batch, rule)
+    other = scale_lr(base_lr, base_batch, batch, "sqrt" if rule == "linear" else "linear")
+    if math.isclose(got, right, rel_tol=1e-9):
         return None
-    if math.isclose(got, base_lr / factor, rel_tol=1e-9):
+    if math.isclose(got, base_lr * base_lr / right, rel_tol=1e-9):
         return (f"your LR is {got:.4g}: it moves the wrong way. A larger batch gives a less noisy gradient, which "
                 "tolerates a larger LR")
-    if math.isclose(got, base_lr * other, rel_tol=1e-9):
+    if math.isclose(got, other, rel_tol=1e-9):
         return f"your LR is {got:.4g}: that is the other rule"
     return f"your LR is {got:.4g}. Scale base_lr by the ratio of the batch sizes, or by its square root"
 
@@ -97,4 +107,110 @@ import math
 steps = ex.Q3_EPOCHS * math.ceil(ex.Q3_EXAMPLES / ex.Q3_BATCH)
 """,
     answer_name="steps",
+)
+
+
+#: q4's runs: epochs, and the verdicts a comparison can reach.
+Q4_EPOCHS = 2
+VERDICTS = ("behind", "level", "ahead")
+#: Seconds (wall clock) for q4's data loading and for each set of runs: generous, for a busy machine.
+Q4_TIME_LIMIT = 120
+
+
+def verdict(base, scaled) -> str:
+    """q4's rule: the paired differences d = scaled - base (one per seed) put the scaled runs "behind"
+    when mean(d) < -2 SE, "ahead" when mean(d) > 2 SE, "level" otherwise; SE = std(d, ddof=1) / sqrt(n)."""
+    d = np.subtract(scaled, base)
+    margin = 2 * d.std(ddof=1) / math.sqrt(len(d))
+    return "behind" if d.mean() < -margin else "ahead" if d.mean() > margin else "level"
+
+
+def _narrow_mlp():
+    return MLP(hidden=48)
+
+
+def _q4_setups() -> list[tuple[str, tuple]]:
+    """Set-ups the lesson never ran: other images, another width, other seeds and batches."""
+    data = load_fashion_mnist(device="cpu")
+    train, val = data.train[20_000:21_500], data.val[5_000:6_000]
+    return [(f"for 1,500 other training images, an MLP with 48 hidden units, base_lr=0.02 at base_batch={base_batch}, "
+             f"batch={batch} and seeds={seeds}", (train, val, _narrow_mlp, 0.02, base_batch, batch, seeds))
+            for base_batch, batch, seeds in ((16, 256, (3, 4, 5)), (16, 32, (10, 11, 12)))]
+
+
+def _reference_runs(train, val, model, base_lr, base_batch, batch, seeds):
+    """The grader's own runs, as q4 asks for them."""
+    base = [train_at_lr(train, base_lr, val=val, optimizer="momentum", epochs=Q4_EPOCHS, batch_size=base_batch,
+                        model=model, seed=seed).history.val_accuracy[-1] for seed in seeds]
+    warmup = S.gradual_warmup(base_lr, base_batch, batch, warmup_steps=num_batches(train, batch))
+    scaled = [train_with_schedule(train, warmup, val=val, optimizer="momentum", epochs=Q4_EPOCHS, batch_size=batch,
+                                  model=model, seed=seed).history.val_accuracy[-1] for seed in seeds]
+    return base, scaled
+
+
+def _as_accuracies(got, key: str, seeds) -> list[float]:
+    values = got[key]
+    try:
+        values = [float(value) for value in values]
+    except (TypeError, ValueError):
+        raise Wrong(f"got[{key!r}] should be a list of accuracies, one per seed") from None
+    if len(values) != len(seeds):
+        raise Wrong(f"got[{key!r}] holds {len(values)} accuracies for {len(seeds)} seeds: run every seed you are "
+                    "given (one run per seed says nothing about the noise)")
+    return values
+
+
+def _grade_keeps_up(keeps_up) -> None:
+    with sandbox.stage("loading the grader's data", Q4_TIME_LIMIT):
+        setups = _q4_setups()
+    for description, args in setups:
+        got = call(keeps_up, *args, case=description, time_limit=Q4_TIME_LIMIT)
+        try:
+            if not isinstance(got, dict) or not {"base", "scaled", "verdict"} <= set(got):
+                raise Wrong(f"your function returned {type(got).__name__}; expected a dict with 'base', 'scaled' "
+                            "and 'verdict'")
+            seeds = args[-1]
+            base, scaled = _as_accuracies(got, "base", seeds), _as_accuracies(got, "scaled", seeds)
+            with sandbox.stage(f"{description}: the grader's own runs", Q4_TIME_LIMIT):
+                reference = _reference_runs(*args)
+            if not np.allclose(base, reference[0], atol=1e-9):
+                raise Wrong("your base runs are not model() trained at base_lr with base_batch, SGD with momentum "
+                            f"0.9, {Q4_EPOCHS} epochs, from each seed (their accuracies differ)")
+            if not np.allclose(scaled, reference[1], atol=1e-9):
+                raise Wrong("your scaled runs are not model() trained with batch at the linearly scaled LR, reached "
+                            f"by the gradual warm-up over the first epoch, {Q4_EPOCHS} epochs, from each seed "
+                            "(their accuracies differ)")
+            if got["verdict"] not in VERDICTS:
+                raise Wrong(f"the verdict should be one of {VERDICTS}; got {got['verdict']!r}")
+            if got["verdict"] != verdict(base, scaled):
+                raise Wrong(f"your verdict {got['verdict']!r} does not follow from your accuracies by the rule: "
+                            "compare the mean of the per-seed differences with twice their standard error")
+        except Wrong as wrong:
+            raise Incorrect(f"{description}, {wrong}") from None
+
+
+q4 = Question(
+    "Does the larger batch keep up?", _grade_keeps_up,
+    hints=("For each seed: one run at base_lr with base_batch (train_at_lr), one at the larger batch with "
+           "S.gradual_warmup(base_lr, base_batch, batch, warmup_steps=...) as the schedule (train_with_schedule). "
+           "Both with optimizer='momentum' and epochs=ex.Q4_EPOCHS.",
+           "One epoch of warm-up is num_batches(train, batch) steps (lrcourse.data.num_batches). The verdict: "
+           "d = scaled - base per seed; 'behind' if d.mean() < -2 * d.std(ddof=1) / sqrt(len(d)), 'ahead' if "
+           "above +2 standard errors, else 'level' (ex.verdict does exactly this)."),
+    solution="""
+import lrcourse.schedules as S
+from lrcourse.data import num_batches
+from lrcourse.experiments import train_at_lr, train_with_schedule
+
+def keeps_up(train, val, model, base_lr, base_batch, batch, seeds):
+    base, scaled = [], []
+    warmup = S.gradual_warmup(base_lr, base_batch, batch, warmup_steps=num_batches(train, batch))
+    for seed in seeds:
+        base.append(train_at_lr(train, base_lr, val=val, optimizer="momentum", epochs=ex.Q4_EPOCHS,
+                                batch_size=base_batch, model=model, seed=seed).history.val_accuracy[-1])
+        scaled.append(train_with_schedule(train, warmup, val=val, optimizer="momentum", epochs=ex.Q4_EPOCHS,
+                                          batch_size=batch, model=model, seed=seed).history.val_accuracy[-1])
+    return {"base": base, "scaled": scaled, "verdict": ex.verdict(base, scaled)}
+""",
+    answer_name="keeps_up",
 )

@@ -26,7 +26,8 @@ of that step; its docstring has the formula and an example of where the schedule
 a training loop. Modules: :mod:`.decay` (step, exponential, 1/t), :mod:`.anneal`
 (polynomial, cosine), :mod:`.warmup`, :mod:`.cyclical` (Smith's cyclical LRs and their
 momentum), :mod:`.one_cycle`, :mod:`.restarts` (SGDR), :mod:`.combine` (phases in
-normalized time) and :mod:`.adapters` (PyTorch schedulers, samples).
+normalized time) and :mod:`.adapters` (PyTorch schedulers, samples) and :mod:`.scaling` (the LR for a
+larger batch).
 ``lrcourse.plots.plot_schedule`` draws one.
 """
 
@@ -60,6 +61,7 @@ from .decay import (
 from .one_cycle import OneCycle, one_cycle
 from .presets import PRESETS, Preset
 from .restarts import CosineRestarts, cosine_restarts
+from .scaling import gradual_warmup, scale_lr
 from .warmup import InverseSqrt, LinearWarmup, inverse_sqrt, linear_warmup
 
 #: The classes a scheduler's saved state can hold, to allow when loading it with
@@ -104,6 +106,7 @@ __all__ = [
     "exp_anneal",
     "exp_range",
     "exponential",
+    "gradual_warmup",
     "inverse_sqrt",
     "inverse_time",
     "lin_anneal",
@@ -113,6 +116,7 @@ __all__ = [
     "one_cycle",
     "polynomial",
     "sample",
+    "scale_lr",
     "step_decay",
     "to_lambda_lr",
     "triangular",

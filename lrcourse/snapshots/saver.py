@@ -11,6 +11,7 @@ import torch
 
 from ..checks import check_path
 from ..callbacks import Callback, FitState
+from ..distributed.group import is_main_process
 from ..files import write_atomically
 from .plan import cycle_ends
 
@@ -40,8 +41,10 @@ class SnapshotSaver(Callback):
     A file that cannot be written (a full disk, a folder deleted mid-run) does not stop
     training: the snapshot stays in memory, its entry in ``paths`` is None, ``failures`` says
     what went wrong, and a ``RuntimeWarning`` is issued. ``snapshots``, ``steps`` and ``paths``
-    always have one entry per snapshot taken (``paths`` is empty without ``folder``); a
-    KeyboardInterrupt during a save keeps the snapshot in memory, then propagates.
+    always have one entry per snapshot taken (``paths`` is empty without ``folder`` and on
+    processes other than rank 0); a
+    KeyboardInterrupt during a save keeps the snapshot in memory, then propagates. Under
+    ``torch.distributed`` every process keeps the (identical) snapshots and only rank 0 writes files.
     """
 
     def __init__(self, schedule, folder: str | os.PathLike | None = None):
@@ -60,6 +63,7 @@ class SnapshotSaver(Callback):
         # One list, appended to once per snapshot, so that the views below always agree.
         self._taken: list[_Taken] = []
         self._ends: set[int] = set()
+        self._writes = self.folder is not None  # False on ranks other than 0 under torch.distributed
 
     @property
     def snapshots(self) -> list[dict[str, torch.Tensor]]:
@@ -71,7 +75,7 @@ class SnapshotSaver(Callback):
 
     @property
     def paths(self) -> list[Path | None]:
-        return [taken.path for taken in self._taken] if self.folder is not None else []
+        return [taken.path for taken in self._taken] if self._writes else []
 
     @property
     def failures(self) -> list[tuple[int, str]]:
@@ -81,13 +85,14 @@ class SnapshotSaver(Callback):
     def on_train_begin(self, state: FitState) -> None:
         total = state.epochs * state.history.steps_per_epoch
         self._ends = set(cycle_ends(self.schedule.T_0, self.schedule.T_mult, total))
+        self._writes = self.folder is not None and is_main_process()
 
     def on_batch_end(self, state: FitState) -> None:
         if state.step not in self._ends:
             return
         weights = {name: tensor.detach().to("cpu", copy=True) for name, tensor in state.model.state_dict().items()}
         path = error = None
-        if self.folder is not None:
+        if self._writes:  # every rank holds the same weights; one writes
             target = self.folder / SNAPSHOT_PATTERN.format(len(self._taken) + 1)
             try:
                 path = save_snapshot(weights, target)
@@ -104,7 +109,7 @@ class SnapshotSaver(Callback):
 def _check_writable(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".write-test"
+        probe = folder / f".write-test-{os.getpid()}"  # one per process: several may probe one folder
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as error:
