@@ -204,7 +204,9 @@ def _claim(study, storage, lock, study_id: int) -> int | None:
     for attempt in range(5):
         try:
             with lock:
-                for waiting in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+                queue = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+                # In the plan's order: a trial queued again after a failure runs first.
+                for waiting in sorted(queue, key=lambda t: (t.user_attrs.get(SLOT, math.inf), t.number)):
                     trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, waiting.number)
                     with contextlib.suppress(UpdateFinishedTrialError):
                         if storage.set_trial_state_values(trial_id, TrialState.RUNNING):
@@ -231,7 +233,7 @@ def _run_trial(study, storage, trial_id: int, plan: Plan, objective, space, take
             else:  # NaN or infinite: recorded as failed, as Optuna does, and the search goes on
                 state = TrialState.COMPLETE if math.isfinite(value) else TrialState.FAIL
         except optuna.TrialPruned:
-            state = TrialState.PRUNED
+            state, value = TrialState.PRUNED, None
         except BaseException:
             # Interrupted, or the objective raised: record the trial as failed and queue it again,
             # so that running the search again retries it. A second Ctrl-C waits for this.
@@ -266,16 +268,16 @@ def recover(study, storage, lock, plan: Plan) -> None:
                 continue
             trial_id = storage.get_trial_id_from_study_id_trial_number(
                 storage.get_study_id_from_name(study.study_name), running.number)
+            beat = (running.user_attrs.get(WORKER) or {}).get("beat", now)
             try:
+                if running.datetime_start is not None:  # it ran until its last heartbeat
+                    seconds = max(0.0, beat - running.datetime_start.timestamp())
+                    storage.set_trial_user_attr(trial_id, COST, {"examples": 0, **running.user_attrs.get(COST, {}),
+                                                                 "seconds": seconds})
                 if not storage.set_trial_state_values(trial_id, TrialState.FAIL):
                     continue
             except UpdateFinishedTrialError:
                 continue  # another worker recovered it first
-            beat = running.user_attrs.get(WORKER, {}).get("beat", now)
-            if running.datetime_start is not None:  # it ran until its last heartbeat
-                cost = running.user_attrs.get(COST, {"examples": 0})
-                seconds = max(0.0, beat - running.datetime_start.timestamp())
-                storage.set_trial_user_attr(trial_id, COST, {**cost, "seconds": seconds})
             requeue(study, running, plan)
 
 
