@@ -18,9 +18,9 @@ method), :mod:`.race` (every method on the same objective and budget, over seeds
 
 from .methods import bayes_search, default_startup, grid_search, load_search, random_search
 from .objective import TrainingObjective, range_test_search
-from .race import METHODS, Race, RaceRow, race, race_table, run_method
+from .race import METHODS, race, run_method
 from .report import Reporter, ReportEpochs
-from .result import Best, Search, TrialRecord
+from .result import Best, Race, RaceRow, Search, TrialRecord, race_table
 from .space import Range, grid_points, parse_space, sample_points
 
 __all__ = ["METHODS", "Best", "Race", "RaceRow", "Range", "ReportEpochs", "Reporter", "Search", "TrainingObjective",

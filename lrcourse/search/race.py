@@ -7,17 +7,14 @@ that costs less than the budget (the range test, a pruned search) simply spends 
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass, field
 
-import numpy as np
 import optuna
 
 from ..checks import ArgumentTypeError, check_callable, check_int
 from .methods import bayes_search, grid_search, random_search
 from .objective import range_test_search
-from .result import Search
+from .result import Race, Search
 from .space import parse_space
 
 METHODS = ("grid", "random", "tpe", "tpe + median", "random + halving", "range test")
@@ -59,25 +56,6 @@ def run_method(method: str, objective, space, n_trials: int, seed: int, *, stora
     return range_test_search(objective)
 
 
-@dataclass
-class Race:
-    """The searches of a race: ``searches[method]`` holds one :class:`~.result.Search` per seed of ``seeds``."""
-
-    n_trials: int
-    seeds: list[int]
-    searches: dict[str, list[Search]] = field(default_factory=dict)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> Race:
-        data = json.loads(text)
-        data["searches"] = {method: [Search.from_json(json.dumps(s)) for s in runs]
-                            for method, runs in data["searches"].items()}
-        return cls(**data)
-
-
 def race(make_objective, space, n_trials: int, seeds=(0, 1, 2), methods=METHODS, *, storage=None,
          on_search=None) -> Race:
     """Run every method in ``methods`` on ``make_objective(seed)`` for each seed, with the search's
@@ -99,63 +77,3 @@ def race(make_objective, space, n_trials: int, seeds=(0, 1, 2), methods=METHODS,
             if on_search is not None and on_search(method, seed, search):
                 return result
     return result
-
-
-@dataclass(frozen=True)
-class RaceRow:
-    """One method of a race, per seed: the ``best`` value found within the budget, the ``examples``
-    it spent there, and ``reach``: the examples it had spent when it first came within the
-    tolerance of the best any method found for that seed (None if it never did)."""
-
-    method: str
-    best: tuple
-    examples: tuple
-    reach: tuple
-
-    @property
-    def best_mean(self) -> float:
-        return _mean(self.best)
-
-    @property
-    def best_sd(self) -> float:
-        found = [b for b in self.best if b is not None]
-        return float(np.std(found, ddof=1)) if len(found) > 1 else 0.0
-
-    @property
-    def examples_mean(self) -> float:
-        return float(np.mean(self.examples))
-
-    @property
-    def reached(self) -> int:
-        return sum(r is not None for r in self.reach)
-
-    @property
-    def reach_mean(self) -> float:
-        """Mean examples to come within the tolerance, over the seeds where it did (NaN if none)."""
-        return _mean(self.reach)
-
-
-def race_table(result: Race, budget: float | None = None, tolerance: float = 0.01) -> list[RaceRow]:
-    """Per method, what it found within ``budget`` examples (None: all it ran), and what it cost
-    to come within ``tolerance`` of the best value any method found for the same seed."""
-    if not isinstance(result, Race):
-        raise ArgumentTypeError(f"result must be a Race; got {type(result).__name__}")
-    if not tolerance >= 0:
-        raise ValueError(f"tolerance must be >= 0; got {tolerance!r}")
-    targets = []
-    for i in range(len(result.seeds)):
-        found = [runs[i].best.value for runs in result.searches.values() if i < len(runs) and runs[i].best]
-        targets.append(max(found) - tolerance if found else math.inf)
-    rows = []
-    for method, runs in result.searches.items():
-        limit = math.inf if budget is None else budget
-        best = tuple(run.best_within(limit) for run in runs)
-        spent = tuple(float(min(run.examples, limit)) for run in runs)
-        reach = tuple(run.cost_to_reach(target) for run, target in zip(runs, targets))
-        rows.append(RaceRow(method, best, spent, reach))
-    return rows
-
-
-def _mean(values) -> float:
-    found = [v for v in values if v is not None]
-    return float(np.mean(found)) if found else math.nan

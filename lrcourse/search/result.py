@@ -1,4 +1,4 @@
-"""What a search returns: its trials and their cost, as plain data that round-trips through JSON.
+"""What searches return: their trials and their cost, and races of methods, as plain data (JSON round trips).
 
 The cost of a search is what its trials trained (examples, as the objective reported them) and
 the seconds they took, plus whatever was spent outside the trials (the range test's steps). The
@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..checks import check_choice
+from ..checks import ArgumentTypeError, check_choice
 
 COMPLETE, PRUNED, FAILED, RUNNING, WAITING = "complete", "pruned", "failed", "running", "waiting"
 #: The states of a trial that has spent all it will spend.
@@ -122,3 +122,82 @@ class Search:
         data = json.loads(text)
         data["trials"] = [TrialRecord(**trial) for trial in data["trials"]]
         return cls(**data)
+
+
+@dataclass
+class Race:
+    """The searches of a race: ``searches[method]`` holds one :class:`~.result.Search` per seed of ``seeds``."""
+
+    n_trials: int
+    seeds: list[int]
+    searches: dict[str, list[Search]] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Race:
+        data = json.loads(text)
+        data["searches"] = {method: [Search.from_json(json.dumps(s)) for s in runs]
+                            for method, runs in data["searches"].items()}
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class RaceRow:
+    """One method of a race, per seed: the ``best`` value found within the budget, the ``examples``
+    it spent there, and ``reach``: the examples it had spent when it first came within the
+    tolerance of the best any method found for that seed (None if it never did)."""
+
+    method: str
+    best: tuple
+    examples: tuple
+    reach: tuple
+
+    @property
+    def best_mean(self) -> float:
+        return _mean(self.best)
+
+    @property
+    def best_sd(self) -> float:
+        found = [b for b in self.best if b is not None]
+        return float(np.std(found, ddof=1)) if len(found) > 1 else 0.0
+
+    @property
+    def examples_mean(self) -> float:
+        return float(np.mean(self.examples))
+
+    @property
+    def reached(self) -> int:
+        return sum(r is not None for r in self.reach)
+
+    @property
+    def reach_mean(self) -> float:
+        """Mean examples to come within the tolerance, over the seeds where it did (NaN if none)."""
+        return _mean(self.reach)
+
+
+def race_table(result: Race, budget: float | None = None, tolerance: float = 0.01) -> list[RaceRow]:
+    """Per method, what it found within ``budget`` examples (None: all it ran), and what it cost
+    to come within ``tolerance`` of the best value any method found for the same seed."""
+    if not isinstance(result, Race):
+        raise ArgumentTypeError(f"result must be a Race; got {type(result).__name__}")
+    if not tolerance >= 0:
+        raise ValueError(f"tolerance must be >= 0; got {tolerance!r}")
+    targets = []
+    for i in range(len(result.seeds)):
+        found = [runs[i].best.value for runs in result.searches.values() if i < len(runs) and runs[i].best]
+        targets.append(max(found) - tolerance if found else math.inf)
+    rows = []
+    for method, runs in result.searches.items():
+        limit = math.inf if budget is None else budget
+        best = tuple(run.best_within(limit) for run in runs)
+        spent = tuple(float(min(run.examples, limit)) for run in runs)
+        reach = tuple(run.cost_to_reach(target) for run, target in zip(runs, targets))
+        rows.append(RaceRow(method, best, spent, reach))
+    return rows
+
+
+def _mean(values) -> float:
+    found = [v for v in values if v is not None]
+    return float(np.mean(found)) if found else math.nan
