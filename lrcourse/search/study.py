@@ -33,7 +33,7 @@ from pathlib import Path
 
 import optuna
 from filelock import FileLock
-from optuna.exceptions import DuplicatedStudyError, StorageInternalError, UpdateFinishedTrialError
+from optuna.exceptions import DuplicatedStudyError, StorageInternalError
 from optuna.trial import TrialState
 
 from ..checks import ArgumentTypeError
@@ -51,6 +51,8 @@ PLAN, SLOT, WORKER = "lrcourse.search", "slot", "worker"
 _STATES = {TrialState.COMPLETE: COMPLETE, TrialState.PRUNED: PRUNED, TrialState.FAIL: FAILED,
            TrialState.RUNNING: RUNNING, TrialState.WAITING: WAITING}
 _HOST = socket.gethostname()
+#: What a storage raises when a finished trial is updated (Optuna < 4.2: a plain RuntimeError).
+FINISHED = getattr(optuna.exceptions, "FINISHED", RuntimeError)
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,7 @@ def _claim(study, storage, lock, study_id: int) -> int | None:
                 # In the plan's order: a trial queued again after a failure runs first.
                 for waiting in sorted(queue, key=lambda t: (t.user_attrs.get(SLOT, math.inf), t.number)):
                     trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, waiting.number)
-                    with contextlib.suppress(UpdateFinishedTrialError):
+                    with contextlib.suppress(FINISHED):
                         if storage.set_trial_state_values(trial_id, TrialState.RUNNING):
                             storage.set_trial_user_attr(trial_id, WORKER, _stamp())
                             return trial_id
@@ -276,7 +278,7 @@ def recover(study, storage, lock, plan: Plan) -> None:
                                                                  "seconds": seconds})
                 if not storage.set_trial_state_values(trial_id, TrialState.FAIL):
                     continue
-            except UpdateFinishedTrialError:
+            except FINISHED:
                 continue  # another worker recovered it first
             requeue(study, running, plan)
 
