@@ -46,6 +46,7 @@ def test_plot_search_draws_one_line_per_method_and_the_budget(result):
     labels = [text.get_text() for text in ax.get_legend().get_texts()]
     assert labels == ["grid (3 seeds)", "random (3 seeds)", "tpe + median (3 seeds)"]
     assert any(line.get_xdata()[0] == 1500 for line in ax.get_lines() if len(line.get_xdata()) == 2)
+    assert len(ax.collections) == 3 and not plot_search(result.searches, band=False).collections
     assert plot_search(result.searches["grid"][0]).get_xlabel() == "examples trained"
     assert plot_search(result.searches["grid"], cost="seconds").get_xlabel() == "seconds of training"
 

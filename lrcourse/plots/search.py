@@ -9,7 +9,7 @@ from __future__ import annotations
 import matplotlib
 import numpy as np
 
-from ..checks import ArgumentTypeError, check_choice
+from ..checks import ArgumentTypeError, check_bool, check_choice
 from .core import axes_or_new
 
 ORDER_COLOURS = matplotlib.colormaps["viridis"]
@@ -44,13 +44,14 @@ def best_so_far(runs, cost: str = "examples") -> tuple[np.ndarray, np.ndarray, n
         return spent, table.mean(axis=0), table.min(axis=0), table.max(axis=0)
 
 
-def plot_search(searches, ax=None, cost: str = "examples", budget: float | None = None):
+def plot_search(searches, ax=None, cost: str = "examples", budget: float | None = None, band: bool = True):
     """The best value found so far against the cost spent (examples trained, or seconds), one line
     per method: for several seeds of a method the mean, with a band from the lowest to the highest
-    seed, and a dot where the method's budget ended. ``searches``: a Search, a list of one method's
-    Searches (seeds), or a dict from label to either (e.g. ``Race.searches``). ``budget`` draws a
-    dashed line at that cost."""
+    seed (``band=False``: the mean alone, for many methods on one axes), and a dot where the method's
+    budget ended. ``searches``: a Search, a list of one method's Searches (seeds), or a dict from
+    label to either (e.g. ``Race.searches``). ``budget`` draws a dashed line at that cost."""
     methods = _as_methods(searches)
+    check_bool("band", band)
     ax = axes_or_new(ax, (7, 3.5))
     for label, runs in methods.items():
         spent, mean, low, high = best_so_far(runs, cost)
@@ -59,7 +60,7 @@ def plot_search(searches, ax=None, cost: str = "examples", budget: float | None 
         line = ax.step(spent[shown], mean[shown], where="post", label=label + seeds)[0]
         if shown.any():
             ax.plot(spent[shown][-1], mean[shown][-1], "o", color=line.get_color(), markersize=4)
-        if len(runs) > 1:
+        if band and len(runs) > 1:
             ax.fill_between(spent[shown], low[shown], high[shown], step="post", color=line.get_color(), alpha=0.12)
     if budget is not None:
         ax.axvline(budget, color="black", linestyle="--", linewidth=0.8)
@@ -105,7 +106,7 @@ def _plot_one(ax, trials, name) -> None:
         paint = {"edgecolors": colours} if style.get("facecolors") == "none" else {"c": colours}
         ax.scatter([t.params[name] for _, t in chosen], y, s=28, label=state, **paint, **style)
     ax.set(xlabel=name, ylabel="value")
-    ax.legend(fontsize=7, title="colour: order tried", title_fontsize=7)
+    ax.legend(fontsize=7, title="colour: order tried", title_fontsize=7, loc="best")
 
 
 def _plot_two(ax, trials, names) -> None:
@@ -123,4 +124,5 @@ def _plot_two(ax, trials, names) -> None:
         else:
             ax.scatter(x, y, s=36, color="grey", label=state, **style)
     ax.set(xlabel=names[0], ylabel=names[1])
-    ax.legend(fontsize=7)
+    if len({t.state for t in trials}) > 1:
+        ax.legend(fontsize=7, loc="best")

@@ -52,7 +52,7 @@ _STATES = {TrialState.COMPLETE: COMPLETE, TrialState.PRUNED: PRUNED, TrialState.
            TrialState.RUNNING: RUNNING, TrialState.WAITING: WAITING}
 _HOST = socket.gethostname()
 #: What a storage raises when a finished trial is updated (Optuna < 4.2: a plain RuntimeError).
-FINISHED = getattr(optuna.exceptions, "FINISHED", RuntimeError)
+FINISHED = getattr(optuna.exceptions, "UpdateFinishedTrialError", RuntimeError)
 
 
 @dataclass(frozen=True)

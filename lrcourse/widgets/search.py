@@ -61,7 +61,7 @@ def search_panel(result, budget: float | None = None, tolerance: float = 0.01) -
 
 def _draw(view: RaceView, figure: Figure) -> None:
     curves, bars = figure.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
-    plot_search(view.searches, ax=curves, budget=view.budget)
+    plot_search(view.searches, ax=curves, budget=view.budget, band=len(view.searches) == 1)
     found = [row for row in view.rows if not math.isnan(row.best_mean)]
     y = np.arange(len(found))
     bars.barh(y, [row.best_mean for row in found], xerr=[row.best_sd for row in found], color="tab:blue", alpha=0.7)
