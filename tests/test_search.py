@@ -9,7 +9,8 @@ import optuna
 import pytest
 
 from lrcourse.search import (Race, Search, TrainingObjective, bayes_search, grid_points, grid_search, load_search,
-                             parse_space, race, race_table, random_search, range_test_search, sample_points)
+                             parse_space, race, race_table, random_search, range_test_search, run_method,
+                             sample_points)
 from lrcourse.search import study as study_module
 from lrcourse.search.space import check_objective
 
@@ -369,3 +370,104 @@ def test_a_race_runs_every_method_on_each_seed_s_objective_and_tables_it():
         assert row.reached == sum(run.best.value >= top - 0.01 for run, top in zip(runs, overall))
     within = race_table(result, budget=600)
     assert all(b == run.best_within(600) for row in within for b, run in zip(row.best, result.searches[row.method]))
+
+
+class FakeTrial:
+    """What a Reporter needs of an Optuna trial."""
+
+    def __init__(self, prune_after=None):
+        self.reported, self.attrs, self.prune_after = [], {}, prune_after
+
+    def report(self, value, step):
+        self.reported.append((step, value))
+
+    def should_prune(self):
+        return self.prune_after is not None and len(self.reported) >= self.prune_after
+
+    def set_user_attr(self, key, value):
+        self.attrs[key] = value
+
+
+def test_a_reporter_numbers_its_reports_and_keeps_the_cost():
+    from lrcourse.search import Reporter
+
+    trial = FakeTrial(prune_after=2)
+    report = Reporter(trial)
+    assert report(0.5, 100) is False and report(0.6, 200) is True and report.pruned
+    assert trial.reported == [(1, 0.5), (2, 0.6)] and trial.attrs["cost"]["examples"] == 200
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda r: r(math.nan, 10), ValueError, "report's value must be a finite number"),
+    (lambda r: r("0.5", 10), ValueError, "report's value must be a finite number"),
+    (lambda r: r(0.5, 5), ValueError, "never decreasing (last 10)"),
+    (lambda r: r(0.5, 12.5), ValueError, "examples must be the int count"),
+    (lambda r: r.fit_callback(0, 64), ValueError, "examples_per_epoch must be an int >= 1"),
+    (lambda r: r.fit_callback(100, 0), ValueError, "batch_size must be an int >= 1"),
+    (lambda r: r.fit_callback(100, 10).check(has_val=False), ValueError, "fit needs val"),
+])
+def test_reporter_bad_inputs(call, error, words):
+    from lrcourse.search import Reporter
+
+    report = Reporter(FakeTrial())
+    report.spent(10)
+    with pytest.raises(error) as raised:
+        call(report)
+    assert words in str(raised.value)
+
+
+@pytest.mark.parametrize("change, error, words", [
+    ({"train": "images"}, TypeError, "train must be a TensorData"),
+    ({"val": None}, TypeError, "val must be a TensorData"),
+    ({"epochs": 0}, ValueError, "epochs must be an int >= 1"),
+    ({"batch_size": 2.0}, ValueError, "batch_size must be an int"),
+    ({"optimizer": "lion"}, ValueError, "optimizer must be one of"),
+    ({"seed": -1}, ValueError, "seed must be an int >= 0"),
+    ({"model": "mlp"}, TypeError, "model must be a callable"),
+])
+def test_training_objective_bad_inputs(tiny, change, error, words):
+    with pytest.raises(error) as raised:
+        TrainingObjective(**{"train": tiny[0], "val": tiny[1], **change})
+    assert words in str(raised.value)
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda o: o(0.0), ValueError, "lr must be a finite number > 0"),
+    (lambda o: o(0.1, body_multiplier=-1.0), ValueError, "body_multiplier must be a finite number > 0"),
+    (lambda o: range_test_search(peak), TypeError, "objective must be a TrainingObjective"),
+    (lambda o: range_test_search(o, rule="lowest"), ValueError, "rule must be one of"),
+])
+def test_training_objective_and_range_test_bad_inputs(tiny, call, error, words):
+    with pytest.raises(error) as raised:
+        call(TrainingObjective(*tiny))
+    assert words in str(raised.value)
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: race("objective", LR, 4), TypeError, "make_objective must be callable"),
+    (lambda: race(lambda s: peak, LR, 0), ValueError, "n_trials must be an int >= 1"),
+    (lambda: race(lambda s: peak, LR, 4, seeds=()), ValueError, "seeds must hold at least one seed"),
+    (lambda: race(lambda s: peak, LR, 4, seeds=(-1,)), ValueError, "seeds[] must be an int >= 0"),
+    (lambda: race(lambda s: peak, LR, 4, methods=("grid", "hyperband")), TypeError, "methods must be a non-empty"),
+    (lambda: race(lambda s: peak, {}, 4), ValueError, "at least one parameter"),
+    (lambda: run_method("annealing", peak, LR, 4, 0), ValueError, "method must be one of"),
+    (lambda: run_method("range test", peak, {"lr": (1e-4, 1.0, "log"), "m": (0.8, 0.9)}, 4, 0), ValueError,
+     "the range test finds an LR alone"),
+    (lambda: race_table({"grid": []}), TypeError, "result must be a Race"),
+    (lambda: race_table(Race(4, [0], {}), tolerance=-0.1), ValueError, "tolerance must be >= 0"),
+])
+def test_race_bad_inputs(call, error, words):
+    with pytest.raises(error) as raised:
+        call()
+    assert words in str(raised.value)
+
+
+def test_load_search_bad_inputs(stored):
+    url, name = stored
+    with pytest.raises(ValueError, match="holds no study named 'missing'"):
+        load_search(url, "missing")
+    with pytest.raises(TypeError, match="study_name must be a non-empty str"):
+        load_search(url, "")
+    optuna.create_study(storage=url, study_name=name)
+    with pytest.raises(ValueError, match="not created by lrcourse.search"):
+        load_search(url, name)
