@@ -30,6 +30,7 @@ PYPI_NAMES = {
     "tqdm": "tqdm",
     "pillow": "pillow",
     "filelock": "filelock",
+    "optuna": "optuna",
 }
 # "  - name=version" or "  - name=version=build" (the build, e.g. torchvision's cpu*, has no pip equivalent).
 _PIN = re.compile(r"^\s*-\s+([A-Za-z0-9_.-]+)\s*=\s*([0-9][^=\s]*)(?:=\S+)?\s*(?:#.*)?$")

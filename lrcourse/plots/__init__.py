@@ -5,16 +5,18 @@ figure when none is given; and returns the axes it drew on.
   :func:`plot_parameter_histograms`, :func:`show_images` (:mod:`.training`);
 - the range test: :func:`plot_range_test` (:mod:`.range_test`);
 - schedules: :func:`plot_schedule`, :func:`plot_snapshot_plan` (:mod:`.schedules`);
-- gradient descent on small surfaces: :func:`plot_descent`, :func:`plot_descent_loss` (:mod:`.descent`).
+- gradient descent on small surfaces: :func:`plot_descent`, :func:`plot_descent_loss` (:mod:`.descent`);
+- searches for an LR: :func:`plot_search`, :func:`plot_trials` (:mod:`.search`).
 """
 
 from .core import axes_or_new, figure_png
 from .descent import plot_descent, plot_descent_loss
 from .range_test import plot_range_test
 from .schedules import plot_schedule, plot_snapshot_plan
+from .search import plot_search, plot_trials
 from .training import (plot_effective_lrs, plot_loss, plot_metrics, plot_parameter_histograms, plot_timeline,
                        show_images)
 
 __all__ = ["axes_or_new", "figure_png", "plot_descent", "plot_descent_loss", "plot_effective_lrs", "plot_loss",
-           "plot_metrics", "plot_parameter_histograms", "plot_range_test", "plot_schedule", "plot_snapshot_plan",
-           "plot_timeline", "show_images"]
+           "plot_metrics", "plot_parameter_histograms", "plot_range_test", "plot_schedule", "plot_search",
+           "plot_snapshot_plan", "plot_timeline", "plot_trials", "show_images"]

@@ -2,8 +2,9 @@
 
 from .panel import Panel, RunControl
 from .schedules import schedule_panel
+from .search import search_panel
 from .snapshots import snapshot_panel
 from .training import RangeTestComparison, descent_panel, range_test_panel, training_panel
 
 __all__ = ["Panel", "RangeTestComparison", "RunControl", "descent_panel", "range_test_panel", "schedule_panel",
-           "snapshot_panel", "training_panel"]
+           "search_panel", "snapshot_panel", "training_panel"]
