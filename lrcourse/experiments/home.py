@@ -5,8 +5,9 @@
 1. one LR range test per seed (:func:`lrcourse.range_test.lr_range_test`, the model built with that
    seed), checking that each left the model as it found it; the tests' picks give the found LR
    (their geometric median) and 1-cycle's peak (the median top of their ``cyclical_range``);
-2. for each seed, three runs from the same initial weights and batch order: PyTorch's default LR
-   for the optimizer, constant; the found LR, constant; and 1-cycle;
+2. for each seed, runs from the same initial weights and batch order (``runs``): PyTorch's default
+   LR for the optimizer, constant; the found LR, constant; and 1-cycle (and, if asked for, cosine
+   annealing from the found LR);
 
 and returns a :class:`~lrcourse.experiments.report.Report`. Data is given as a
 :class:`Split` (or anything with ``.train`` and ``.val``: a :class:`~lrcourse.data.FashionMNIST`),
@@ -30,8 +31,8 @@ from ..data import TensorData
 from ..device import default_device, seeded
 from ..loaders import check_source, steps_per_epoch
 from ..range_test import RangeTest, lr_range_test
-from ..schedules import constant, one_cycle
-from .report import Report, SeedRun
+from ..schedules import constant, cosine, one_cycle
+from .report import RUN_LABELS, Report, SeedRun
 from .runs import OPTIMIZERS, default_lr, train_with_schedule
 
 #: Optimizers whose momentum 1-cycle cycles (SGD with momentum, and Adam's beta1); for the others
@@ -75,8 +76,8 @@ def train_val_split(data: TensorData, val_fraction: float = 0.2, seed: int = 0) 
 
 def home_experiment(model_fn: Callable[[], torch.nn.Module], data, epochs: int, batch_size: int | None,
                     seeds: Sequence[int] = (0, 1), optimizer: str = "momentum", *, lr: float | None = None,
-                    max_lr: float | None = None, num_iter: int = 100, val_fraction: float = 0.2,
-                    on_progress: Callable[[float, Report], bool] | None = None) -> Report:
+                    max_lr: float | None = None, runs: Sequence[str] = ("default", "found", "one_cycle"),
+                    num_iter: int = 100, val_fraction: float = 0.2, on_progress: Callable[[float, Report], bool] | None = None) -> Report:
     """Run the range tests and the three runs of the module docstring; return the :class:`Report`.
 
     Args:
@@ -85,11 +86,13 @@ def home_experiment(model_fn: Callable[[], torch.nn.Module], data, epochs: int, 
             with the global random generators seeded by the seed (yours are left alone).
         data: a :class:`Split` / anything with ``.train`` and ``.val``, or one ``TensorData``,
             split by :func:`train_val_split` (``val_fraction``, seed 0).
-        epochs: epochs of every run; batch_size: for ``TensorData`` (None for loaders).
+        epochs: epochs of every run; 0 runs the range tests only (to choose ``lr`` from them).
+        batch_size: for ``TensorData`` (None for loaders).
         seeds: distinct seeds >= 0; each gives the initial weights and the batch order.
         optimizer: a name in :data:`~lrcourse.experiments.OPTIMIZERS`.
         lr: the constant LR of the ``"found"`` run; None (the default) takes the range tests'.
         max_lr: 1-cycle's peak; None takes the range tests'.
+        runs: which runs, among ``"default"``, ``"found"``, ``"cosine"`` and ``"one_cycle"``.
         num_iter: steps of each range test.
         on_progress: called now and then with the fraction done and the report so far;
             returning True stops the experiment, which returns what it has (``stop_reason``).
@@ -104,15 +107,16 @@ def home_experiment(model_fn: Callable[[], torch.nn.Module], data, epochs: int, 
                                  epochs=5, batch_size=32)
         print(report); report.plot()
     """
-    split, seeds = _check_args(model_fn, data, epochs, batch_size, seeds, optimizer, lr, max_lr, num_iter,
-                               val_fraction, on_progress)
+    split, seeds, runs = _check_args(model_fn, data, epochs, batch_size, seeds, optimizer, lr, max_lr, runs,
+                                     num_iter, val_fraction, on_progress)
     train, val = split.train, split.val
     batch_size = batch_size if isinstance(train, TensorData) else None
     per_epoch = steps_per_epoch(train, batch_size)
-    total_work = len(seeds) * (num_iter + 3 * epochs * per_epoch)
+    total_work = len(seeds) * (num_iter + len(runs) * epochs * per_epoch)
     report = Report(optimizer=optimizer, model=_describe(model_fn), epochs=epochs, batch_size=batch_size,
                     seeds=list(seeds), data=_describe_data(train, val), default_lr=default_lr(optimizer),
-                    found_lr=float("nan"), max_lr=float("nan"), lr_source="range test" if lr is None else "given")
+                    found_lr=float("nan"), max_lr=float("nan"), lr_source="range test" if lr is None else "given",
+                    run_names=list(runs))
     progress = _Progress(on_progress, report, total_work)
     started = time.perf_counter()
     try:
@@ -125,19 +129,23 @@ def home_experiment(model_fn: Callable[[], torch.nn.Module], data, epochs: int, 
         report.found_lr = _geometric_median(report.picks) if lr is None else float(lr)
         report.max_lr = (_geometric_median([test.cyclical_range[1] for test in report.range_tests])
                          if max_lr is None else float(max_lr))
+        if epochs == 0:
+            return _ended(report, None, started)
         total_steps = epochs * per_epoch
         schedules = {"default": constant(base_lr=report.default_lr), "found": constant(base_lr=report.found_lr),
+                     "cosine": cosine(base_lr=report.found_lr, total_steps=total_steps),
                      "one_cycle": one_cycle(max_lr=report.max_lr, total_steps=total_steps)}
         for seed in seeds:
-            for name, schedule in schedules.items():
+            for name in runs:
+                schedule = schedules[name]
                 run = train_with_schedule(train, schedule, val=val, optimizer=optimizer, epochs=epochs,
                                           batch_size=batch_size, model=model_fn, seed=seed,
                                           cycle_momentum=name == "one_cycle" and optimizer in CYCLED_MOMENTUM,
                                           callbacks=[progress])
                 if run.history.stop_reason == progress.STOPPED:
                     return _ended(report, "stopped during training", started)
-                report.runs.append(SeedRun(name, seed, float(schedule(0) if name != "one_cycle" else report.max_lr),
-                                           run.history))
+                peak = report.max_lr if name == "one_cycle" else float(schedule(0))
+                report.runs.append(SeedRun(name, seed, peak, run.history))
                 progress.done += total_steps
     except KeyboardInterrupt as interrupt:
         interrupt.report = _ended(report, "interrupted (KeyboardInterrupt)", started)
@@ -201,11 +209,11 @@ def _describe_data(train, val) -> dict:
     return {"train": len(train), "val": len(val), "unit": unit, "classes": None if classes is None else list(classes)}
 
 
-def _check_args(model_fn, data, epochs, batch_size, seeds, optimizer, lr, max_lr, num_iter, val_fraction,
-                on_progress) -> tuple[Split, tuple[int, ...]]:
+def _check_args(model_fn, data, epochs, batch_size, seeds, optimizer, lr, max_lr, runs, num_iter, val_fraction,
+                on_progress) -> tuple[Split, tuple[int, ...], tuple[str, ...]]:
     """Every argument error is raised here, before any model is built."""
     check_callable("model_fn", model_fn)
-    check_int("epochs", epochs, 1)
+    check_int("epochs", epochs, 0)
     check_choice("optimizer", optimizer, OPTIMIZERS)
     if lr is not None:
         check_positive("lr", lr)
@@ -220,6 +228,13 @@ def _check_args(model_fn, data, epochs, batch_size, seeds, optimizer, lr, max_lr
         check_int("every seed", seed, 0)
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct (a repeated seed repeats the same run); got {tuple(seeds)}")
+    if isinstance(runs, (str, bytes)) or not isinstance(runs, Sequence) or not runs:
+        raise ArgumentTypeError(f"runs must be a non-empty sequence of run names from {tuple(RUN_LABELS)}; got "
+                                f"{runs!r}")
+    for name in runs:
+        check_choice("every name in runs", name, RUN_LABELS)
+    if len(set(runs)) != len(runs):
+        raise ValueError(f"runs must not repeat a name; got {tuple(runs)}")
     if isinstance(data, TensorData):
         split = train_val_split(data, val_fraction)
     elif hasattr(data, "train") and hasattr(data, "val") and data.val is not None:
@@ -233,4 +248,4 @@ def _check_args(model_fn, data, epochs, batch_size, seeds, optimizer, lr, max_lr
     if not isinstance(split.train, TensorData) and batch_size is not None:
         raise ValueError(f"batch_size must be None when data.train is a loader, which makes its own batches; got "
                          f"{batch_size!r}")
-    return split, tuple(int(seed) for seed in seeds)
+    return split, tuple(int(seed) for seed in seeds), tuple(name for name in RUN_LABELS if name in runs)

@@ -5,10 +5,11 @@ a :class:`~lrcourse.range_test.RangeTest`, and whether the model was restored af
 training run (its name, seed, LR and :class:`~lrcourse.callbacks.History`). The summaries are
 computed from them on demand, so a report read back from JSON gives the same table.
 
-The three runs, trained from the same initial weights and batch order for each seed:
+The runs, each trained from the same initial weights and batch order for a given seed:
 
 - ``"default"``: a constant LR, PyTorch's default for the optimizer (:func:`default_lr`);
 - ``"found"``: a constant LR found by the range tests (or given);
+- ``"cosine"``: cosine annealing from the found LR to 0 (not run by default);
 - ``"one_cycle"``: 1-cycle with its peak at ``max_lr`` from the range tests, momentum cycling.
 
 Two runs of the same seed are *paired*: the difference of their final validation accuracies is
@@ -31,7 +32,8 @@ from ..callbacks import History
 from ..range_test import RangeTest
 
 #: The runs of a home experiment, by name, as they are labelled in the table and the plots.
-RUN_LABELS = {"default": "default LR, constant", "found": "found LR, constant", "one_cycle": "1-cycle"}
+RUN_LABELS = {"default": "default LR, constant", "found": "found LR, constant", "cosine": "found LR, cosine",
+              "one_cycle": "1-cycle"}
 #: Bumped when the JSON layout changes; :meth:`Report.from_json` refuses other versions.
 FORMAT = 1
 
@@ -79,6 +81,7 @@ class Difference:
 class Report:
     """Everything a home experiment measured; see the module docstring for the runs.
 
+    ``run_names`` are the runs asked for (keys of :data:`RUN_LABELS`).
     ``data`` describes the data (``{"train": examples or batches, "val": ..., "classes": [...]}``);
     ``model`` names the model function; ``lr_source`` is ``"range test"`` (``found_lr`` is the
     geometric median of the tests' picks) or ``"given"``. ``stop_reason`` is None for a complete
@@ -95,6 +98,7 @@ class Report:
     found_lr: float
     max_lr: float
     lr_source: str
+    run_names: list[str] = field(default_factory=lambda: ["default", "found", "one_cycle"])
     range_tests: list[RangeTest] = field(default_factory=list)
     restored: list[bool] = field(default_factory=list)
     runs: list[SeedRun] = field(default_factory=list)
