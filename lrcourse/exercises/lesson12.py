@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from ..experiments.report import RUN_LABELS, Report
+from ..experiments.report import Report
 from .core import Question
 from .grading import Incorrect, as_number
 
@@ -43,12 +43,18 @@ def _grade_report(answer) -> None:
     if report.stop_reason is not None or report.epochs < 1:
         why = report.stop_reason or "it ran the range tests only (epochs=0)"
         raise Incorrect(f"the experiment did not finish its training runs: {why}. Run it to the end")
-    for name in RUN_LABELS:
-        done = {run.seed for run in report.runs if run.name == name and len(run.history.val_accuracy) == report.epochs
-                or run.name == name and run.history.diverged}
+    if "found" not in report.run_names or len(report.run_names) < 2:
+        raise Incorrect(f"the report's runs are {tuple(report.run_names)}: it needs the run at the found LR and at "
+                        "least one other to compare it with")
+    for name in report.run_names:
+        done = {run.seed for run in report.runs
+                if run.name == name and (len(run.history.val_accuracy) == report.epochs or run.history.diverged)}
         if done != set(report.seeds):
             raise Incorrect(f"the run {name!r} did not finish for every seed of the report")
     low, high = report.learning_region
+    if not low < high:
+        raise Incorrect("your range tests show no learning region: their loss does not fall before it turns up. "
+                        "Check that the model can learn the data (the labels, the input scale), then run again")
     if not low <= report.found_lr <= high:
         side = "below where the loss starts to fall" if report.found_lr < low else "past the lowest point"
         raise Incorrect(f"the LR of your 'found' run, {report.found_lr:.3g}, lies outside the learning region of your "

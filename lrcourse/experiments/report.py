@@ -121,7 +121,8 @@ class Report:
     @property
     def learning_region(self) -> tuple[float, float]:
         """Where the loss of the range tests falls: from where it starts falling
-        (``cyclical_range[0]``) to its lowest point (``lowest``), each the median over the tests."""
+        (``cyclical_range[0]``) to its lowest point (``lowest``), each the median over the tests.
+        A curve whose loss never falls gives a region whose low end is not below its high end."""
         if not self.range_tests:
             raise ValueError("the report has no range test")
         return (float(np.median([test.cyclical_range[0] for test in self.range_tests])),
