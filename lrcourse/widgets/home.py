@@ -14,8 +14,8 @@ import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
+from .. import data as lrdata  # from_image_folder, write_sample_folder: looked up when a run starts
 from ..checks import ArgumentTypeError, check_callable, check_choice, check_int
-from ..data import from_image_folder, write_sample_folder
 from ..experiments import OPTIMIZERS, Report, home_experiment
 from ..models import MLP, SmallCNN
 from ..plots import plot_report
@@ -48,8 +48,8 @@ def run_home_experiment(source: str, folder: str, model: str, epochs: int, batch
     check_int("seeds", seeds, 1)
     if source == "folder" and not str(folder).strip():
         raise ValueError("folder must name your image folder (one sub-folder per class) when source='folder'")
-    path = write_sample_folder(sample_path) if source == "sample" else os.path.expanduser(str(folder).strip())
-    data = from_image_folder(path, max_per_class=max_per_class or None)
+    path = lrdata.write_sample_folder(sample_path) if source == "sample" else os.path.expanduser(str(folder).strip())
+    data = lrdata.from_image_folder(path, max_per_class=max_per_class or None)
     model_fn = MODELS[model](tuple(data.x.shape[1:]), len(data.classes)) if model in MODELS else choices[model]
     return home_experiment(model_fn, data, epochs, batch_size, seeds=tuple(range(seeds)), optimizer=optimizer,
                            on_progress=on_progress)
