@@ -190,6 +190,7 @@ def _counting_model():
     (dict(num_iter=5), ValueError, "num_iter must be an int >= 10"),
     (dict(val_fraction=1.0), ValueError, "val_fraction must be a number in"),
     (dict(on_progress="yes"), TypeError, "on_progress must be callable"),
+    (dict(batch_size=128), ValueError, "epochs x batches per epoch must be at least 4 for 1-cycle"),
 ])
 def test_home_experiment_bad_inputs_fail_before_any_model_is_built(three_classes, change, error, match):
     model, calls = _counting_model()

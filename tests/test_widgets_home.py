@@ -37,11 +37,11 @@ def run(panel, timeout=300):
 
 def test_the_panel_runs_the_sample_and_shows_the_report(folders):
     sample, _ = folders
-    panel = home_panel(epochs=1, seeds=2, max_per_class=20, sample_path=str(sample))
+    panel = home_panel(epochs=2, seeds=2, max_per_class=40, sample_path=str(sample))
     assert panel.controls["source"].value == "sample" and panel.result is None
     report = run(panel)
-    assert isinstance(report, Report) and report.seeds == [0, 1] and report.epochs == 1
-    assert report.data["classes"] == ["0-t-shirt-top", "1-trouser", "2-pullover"] and report.data["train"] == 48
+    assert isinstance(report, Report) and report.seeds == [0, 1] and report.epochs == 2
+    assert report.data["classes"] == ["0-t-shirt-top", "1-trouser", "2-pullover"] and report.data["train"] == 96
     assert report.model == "MLP(in_features=784, num_classes=3)" and report.stop_reason is None
     assert panel.progress.value == pytest.approx(1.0) and len(panel.figure.axes) == 3
     image, caption = panel.output.outputs
@@ -65,14 +65,14 @@ def test_every_control_reaches_the_experiment(folders):
 @pytest.mark.parametrize("model", list(MODELS))
 def test_each_model_of_the_menu_fits_the_folder(folders, model):
     _, own = folders
-    report = run_home_experiment("folder", str(own), model, epochs=1, batch_size=32, seeds=1, max_per_class=8)
+    report = run_home_experiment("folder", str(own), model, epochs=2, batch_size=16, seeds=1)
     assert report.model.startswith(model) and "num_classes=4" in report.model and len(report.runs) == 3
 
 
 @pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
 def test_each_optimizer_of_the_menu_runs(folders, optimizer):
     sample, _ = folders
-    report = run_home_experiment("sample", "", "MLP", epochs=1, batch_size=BATCH_SIZES[-1], seeds=1,
+    report = run_home_experiment("sample", "", "MLP", epochs=4, batch_size=BATCH_SIZES[-1], seeds=1,
                                  optimizer=optimizer, max_per_class=10, sample_path=str(sample))
     assert report.optimizer == optimizer and report.batch_size == 256 and all(report.restored)
 

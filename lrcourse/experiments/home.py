@@ -38,6 +38,8 @@ from .runs import OPTIMIZERS, default_lr, train_with_schedule
 #: Optimizers whose momentum 1-cycle cycles (SGD with momentum, and Adam's beta1); for the others
 #: (plain SGD, AdaGrad, RMSprop without momentum) cycling would add a momentum they do not have.
 CYCLED_MOMENTUM = ("momentum", "adam", "adamw")
+#: The fewest steps a 1-cycle run may have: its warm-up (30% of them) must last at least one step.
+MIN_ONE_CYCLE_STEPS = 4
 
 
 @dataclass(frozen=True)
@@ -248,4 +250,8 @@ def _check_args(model_fn, data, epochs, batch_size, seeds, optimizer, lr, max_lr
     if not isinstance(split.train, TensorData) and batch_size is not None:
         raise ValueError(f"batch_size must be None when data.train is a loader, which makes its own batches; got "
                          f"{batch_size!r}")
+    steps = epochs * steps_per_epoch(split.train, batch_size)
+    if "one_cycle" in runs and epochs and steps < MIN_ONE_CYCLE_STEPS:
+        raise ValueError(f"epochs x batches per epoch must be at least {MIN_ONE_CYCLE_STEPS} for 1-cycle to rise and "
+                         f"fall; got {epochs} x {steps // epochs}: give more epochs or a smaller batch_size")
     return split, tuple(int(seed) for seed in seeds), tuple(name for name in RUN_LABELS if name in runs)
