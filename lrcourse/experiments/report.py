@@ -77,6 +77,15 @@ class Difference:
         return float(np.max(self.per_seed))
 
 
+def paired_difference(first: dict[int, float], second: dict[int, float], a: str = "a", b: str = "b") -> Difference:
+    """The :class:`Difference` ``first - second`` of two ``{seed: value}`` dicts (two runs, or the
+    same run of two reports), over the seeds both hold, in ``first``'s order."""
+    seeds = [seed for seed in first if seed in second]
+    if not seeds:
+        raise ValueError(f"{a!r} and {b!r} share no seed")
+    return Difference(a, b, tuple(first[seed] - second[seed] for seed in seeds))
+
+
 @dataclass
 class Report:
     """Everything a home experiment measured; see the module docstring for the runs.
@@ -146,11 +155,7 @@ class Report:
 
     def difference(self, a: str, b: str) -> Difference:
         """The paired difference of final validation accuracy, ``a - b``, over the seeds both ran."""
-        first, second = self.final_accuracies(a), self.final_accuracies(b)
-        seeds = [seed for seed in first if seed in second]
-        if not seeds:
-            raise ValueError(f"runs {a!r} and {b!r} share no seed")
-        return Difference(a, b, tuple(first[seed] - second[seed] for seed in seeds))
+        return paired_difference(self.final_accuracies(a), self.final_accuracies(b), a, b)
 
     def beats(self, a: str, b: str) -> bool:
         """Whether ``a`` ended with a higher validation accuracy than ``b`` on every seed."""
