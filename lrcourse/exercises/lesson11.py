@@ -94,7 +94,8 @@ def _made_up_cases():
     # Ahead on average, but one seed in three goes the other way.
     yield "for two made-up runs whose difference changes sign with the seed", (
         lambda s: base + (0.01 if s % 3 else -0.004), lambda s: base)
-    yield "for two runs that are the same", (lambda s: base + 0.003 * _noise(s, 5), lambda s: base + 0.003 * _noise(s, 5))
+    yield "for two runs that are the same", (lambda s: base + 0.003 * _noise(s, 5),
+                                             lambda s: base + 0.003 * _noise(s, 5))
 
 
 def _real_case():

@@ -63,8 +63,9 @@ def _grade_report(answer) -> None:
 
 def _grade_conclusion(answer) -> None:
     if not isinstance(answer, dict) or set(answer) != {"report", "winner", "margin"}:
+        keys = f" with keys {sorted(map(str, answer))}" if isinstance(answer, dict) else ""
         raise Incorrect("my_conclusion should be a dict with the keys 'report', 'winner' and 'margin'; got "
-                        f"{type(answer).__name__}{' with keys ' + str(sorted(answer)) if isinstance(answer, dict) else ''}")
+                        f"{type(answer).__name__}{keys}")
     report = _as_report(answer["report"], "my_conclusion['report']")
     winner = answer["winner"]
     if winner not in report.names:

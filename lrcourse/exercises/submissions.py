@@ -28,7 +28,8 @@ from .core import FEEDBACK_MIME, questions
 
 #: Seconds one notebook may run in all, by default.
 TIMEOUT_SECONDS = 600
-_IMPORTED_LESSON = re.compile(r"lrcourse\.exercises\.(lesson\d+)|from\s+lrcourse\.exercises\s+import\s+([\w\s,]+)")
+_IMPORTED_LESSON = re.compile(r"lrcourse\.exercises\.(lesson\d+)"
+                              r"|from\s+lrcourse\.exercises\s+import\s+(\([^)]*\)|[\w \t,]+)")
 
 
 @dataclass

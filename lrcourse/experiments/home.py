@@ -79,7 +79,8 @@ def train_val_split(data: TensorData, val_fraction: float = 0.2, seed: int = 0) 
 def home_experiment(model_fn: Callable[[], torch.nn.Module], data, epochs: int, batch_size: int | None,
                     seeds: Sequence[int] = (0, 1), optimizer: str = "momentum", *, lr: float | None = None,
                     max_lr: float | None = None, runs: Sequence[str] = ("default", "found", "one_cycle"),
-                    num_iter: int = 100, val_fraction: float = 0.2, on_progress: Callable[[float, Report], bool] | None = None) -> Report:
+                    num_iter: int = 100, val_fraction: float = 0.2,
+                    on_progress: Callable[[float, Report], bool] | None = None) -> Report:
     """Run the range tests and the three runs of the module docstring; return the :class:`Report`.
 
     Args:

@@ -215,8 +215,8 @@ class Report:
         """The report :meth:`to_json` wrote."""
         data = json.loads(text)
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise ValueError(f"text must be a home-experiment report of format {FORMAT} (Report.to_json); got "
-                             f"{'format ' + repr(data.get('format')) if isinstance(data, dict) else type(data).__name__}")
+            got = f"format {data.get('format')!r}" if isinstance(data, dict) else type(data).__name__
+            raise ValueError(f"text must be a home-experiment report of format {FORMAT} (Report.to_json); got {got}")
         del data["format"]
         data["range_tests"] = [RangeTest(**test) for test in data["range_tests"]]
         data["runs"] = [SeedRun(run["name"], run["seed"], run["lr"], History(**run["history"]))

@@ -55,7 +55,8 @@ def _curves(report: Report, ax) -> None:
         length = min(map(len, curves))
         values = np.array([curve[:length] for curve in curves], dtype=float)
         epochs = np.arange(1, length + 1)
-        ax.plot(epochs, values.mean(0), marker="o", color=f"C{index}", label=f"{RUN_LABELS[name]} ({len(curves)} seeds)")
+        ax.plot(epochs, values.mean(0), marker="o", color=f"C{index}",
+                label=f"{RUN_LABELS[name]} ({len(curves)} seeds)")
         ax.fill_between(epochs, values.min(0), values.max(0), color=f"C{index}", alpha=0.2, linewidth=0)
     ax.set(xlabel="epoch", ylabel="validation accuracy")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -66,7 +67,8 @@ def _curves(report: Report, ax) -> None:
 
 def _table(report: Report, ax) -> None:
     ax.axis("off")
-    rows = [[row["label"], format_lr(row["lr"]), f"{row['mean']:.2%}", f"{row['spread']:.2%}"] for row in report.table()]
+    rows = [[row["label"], format_lr(row["lr"]), f"{row['mean']:.2%}", f"{row['spread']:.2%}"]
+            for row in report.table()]
     if rows:
         table = ax.table(cellText=rows, colLabels=["run", "LR", "mean", "spread"], loc="center", cellLoc="center")
         table.auto_set_font_size(False)
