@@ -27,7 +27,7 @@ import re
 import signal
 import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable
 
@@ -58,14 +58,14 @@ FEEDBACK_MIME = "application/vnd.lrcourse.feedback+json"
 @dataclass(frozen=True)
 class Feedback:
     """The outcome of a check, the message shown for it and what the learner's code printed
-    (capped), and the question it is for (``lesson``, ``question``: ``"lesson01"``, ``"q1"``).
-    ``bool(feedback)`` is "correct"."""
+    (capped), and the question it is for (``lesson``, ``question``: ``"lesson01"``, ``"q1"``; not
+    compared: the same outcome and message are equal feedback). ``bool(feedback)`` is "correct"."""
 
     outcome: str
     message: str
     output: str = ""
-    lesson: str = ""
-    question: str = ""
+    lesson: str = field(default="", compare=False)
+    question: str = field(default="", compare=False)
 
     def __bool__(self) -> bool:
         return self.outcome == CORRECT
