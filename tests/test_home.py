@@ -106,6 +106,9 @@ def test_given_lr_cosine_and_range_tests_only(three_classes):
     assert report.found_lr == 0.02 and report.max_lr == 0.3 and report.lr_source == "given"
     assert [run.name for run in report.runs] == ["cosine", "one_cycle"]  # in the report's order
     assert report.runs[0].history.lr == pytest.approx([S.cosine(base_lr=0.02, total_steps=4)(t) for t in range(4)])
+    short = home_experiment(TINY_MODEL, three_classes, epochs=1, batch_size=128, seeds=(0,), runs=("found",),
+                            num_iter=20)  # two steps: too few for 1-cycle, which is not asked for
+    assert [run.history.steps for run in short.runs] == [2]
     only_tests = home_experiment(TINY_MODEL, three_classes, epochs=0, batch_size=64, seeds=(0, 1), num_iter=20)
     assert len(only_tests.range_tests) == 2 and not only_tests.runs and only_tests.stop_reason is None
     assert np.isfinite(only_tests.found_lr)

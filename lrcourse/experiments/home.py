@@ -124,7 +124,7 @@ def home_experiment(model_fn: Callable[[], torch.nn.Module], data, epochs: int, 
     started = time.perf_counter()
     try:
         for seed in seeds:
-            test, restored = _range_test(model_fn, train, val, batch_size, optimizer, num_iter, seed, progress)
+            test, restored = _range_test(model_fn, train, batch_size, optimizer, num_iter, seed, progress)
             if test.stop_reason == "stopped":
                 return _ended(report, "stopped during a range test", started)
             report.range_tests.append(test)
@@ -135,12 +135,9 @@ def home_experiment(model_fn: Callable[[], torch.nn.Module], data, epochs: int, 
         if epochs == 0:
             return _ended(report, None, started)
         total_steps = epochs * per_epoch
-        schedules = {"default": constant(base_lr=report.default_lr), "found": constant(base_lr=report.found_lr),
-                     "cosine": cosine(base_lr=report.found_lr, total_steps=total_steps),
-                     "one_cycle": one_cycle(max_lr=report.max_lr, total_steps=total_steps)}
+        schedules = {name: _schedule(name, report, total_steps) for name in runs}
         for seed in seeds:
-            for name in runs:
-                schedule = schedules[name]
+            for name, schedule in schedules.items():
                 run = train_with_schedule(train, schedule, val=val, optimizer=optimizer, epochs=epochs,
                                           batch_size=batch_size, model=model_fn, seed=seed,
                                           cycle_momentum=name == "one_cycle" and optimizer in CYCLED_MOMENTUM,
@@ -154,6 +151,17 @@ def home_experiment(model_fn: Callable[[], torch.nn.Module], data, epochs: int, 
         interrupt.report = _ended(report, "interrupted (KeyboardInterrupt)", started)
         raise
     return _ended(report, None, started)
+
+
+def _schedule(name: str, report: Report, total_steps: int):
+    """The LR schedule of the run ``name`` (a key of :data:`~.report.RUN_LABELS`)."""
+    if name == "default":
+        return constant(base_lr=report.default_lr)
+    if name == "found":
+        return constant(base_lr=report.found_lr)
+    if name == "cosine":
+        return cosine(base_lr=report.found_lr, total_steps=total_steps)
+    return one_cycle(max_lr=report.max_lr, total_steps=total_steps)
 
 
 class _Progress(Callback):
@@ -172,7 +180,7 @@ class _Progress(Callback):
             state.stop(self.STOPPED)
 
 
-def _range_test(model_fn, train, val, batch_size, optimizer, num_iter, seed, progress) -> tuple[RangeTest, bool]:
+def _range_test(model_fn, train, batch_size, optimizer, num_iter, seed, progress) -> tuple[RangeTest, bool]:
     """One range test on the model built with ``seed``, and whether the model was restored after it."""
     model = seeded(model_fn, seed, train.device if isinstance(train, TensorData) else default_device())
     before = {name: value.clone() for name, value in model.state_dict().items()}

@@ -177,11 +177,14 @@ class Report:
         return rows
 
     def __str__(self) -> str:
-        low, high = self.learning_region if self.range_tests else (math.nan, math.nan)
         lines = [f"{self.model}, {self.optimizer}, {self.epochs} epochs, batch {self.batch_size}, seeds {self.seeds}"
-                 f"{'' if self.stop_reason is None else f' ({self.stop_reason})'}",
-                 f"range tests: picks {', '.join(f'{lr:.2g}' for lr in self.picks)}; learning region "
-                 f"{low:.2g} to {high:.2g}; model restored after each: {all(self.restored)}"]
+                 f"{'' if self.stop_reason is None else f' ({self.stop_reason})'}"]
+        if self.range_tests:
+            low, high = self.learning_region
+            lines.append(f"range tests: picks {', '.join(f'{lr:.2g}' for lr in self.picks)}; learning region "
+                         f"{low:.2g} to {high:.2g}; model restored after each: {all(self.restored)}")
+        else:
+            lines.append("range tests: none finished")
         for row in self.table():
             seeds = ", ".join(f"{value:.2%}" for value in row["per_seed"].values())
             lines.append(f"{row['label']:>20} (lr {format_lr(row['lr'])}): {row['mean']:.2%}, spread "
