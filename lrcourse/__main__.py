@@ -4,10 +4,13 @@
 ``python -m lrcourse gpu-check`` runs the unit tests and every lesson on a CUDA GPU, then the throughput
 and range-test benchmarks (from a clone of the course, with the ``test`` and ``bench`` extras installed);
 with no CUDA device it says so and exits with status 1 at once.
+``python -m lrcourse grade NOTEBOOK_OR_FOLDER...`` runs learners' saved notebooks headless and
+prints, per notebook, the questions passed (``--json`` for the details).
 """
 
 import argparse
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -95,8 +98,36 @@ def main(argv=None) -> None:
     gpu = commands.add_parser("gpu-check", help="run the tests, every lesson and the benchmarks on a CUDA GPU")
     gpu.add_argument("--probe", action="store_true", help="only say whether there is a CUDA device (exit 0) or not")
     gpu.set_defaults(run=_gpu_check)
+    grade = commands.add_parser("grade", help="run learners' notebooks headless; print the questions each passed")
+    grade.add_argument("notebooks", nargs="+", help="notebook files, or folders searched for *.ipynb")
+    grade.add_argument("--timeout", type=float, default=600.0, help="seconds one notebook may run in all "
+                       "(default: 600)")
+    grade.add_argument("--kernel", default=None, help="Jupyter kernel name (default: the notebook's own)")
+    grade.add_argument("--json", action="store_true", help="print the results as JSON, with every message")
+    grade.set_defaults(run=_grade)
     args = parser.parse_args(argv)
     args.run(args)
+
+
+def _grade(args) -> None:
+    try:
+        import nbclient  # noqa: F401 - only checked here, for a clear message
+    except ImportError:
+        raise SystemExit("grading needs nbclient: pip install 'nbclient>=0.9' (or the test extras: "
+                         "pip install -e '.[test]')") from None
+    from .exercises.submissions import format_table, grade_notebook, notebooks_in
+
+    if not args.timeout > 0:
+        raise SystemExit(f"--timeout must be > 0 seconds; got {args.timeout:g}")
+    paths = notebooks_in(args.notebooks)
+    if not paths:
+        raise SystemExit(f"no notebook found in {' '.join(args.notebooks)}")
+    grades = []
+    for path in paths:
+        grades.append(grade_notebook(path, timeout=args.timeout, kernel_name=args.kernel))
+        if not args.json:
+            print(f"graded {path}", file=sys.stderr)
+    print(json.dumps([grade.to_dict() for grade in grades], indent=1) if args.json else format_table(grades))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import torch
 import lrcourse.exercises as exercises
 from lrcourse.exercises import (core, grading, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07,
                                 lesson08, lesson09, lesson10, lesson11)
+from test_exercises_home import notebook_context
 
 LESSON_MODULES = [importlib.import_module(f"lrcourse.exercises.{key}") for key in exercises.LESSONS]
 ALL_QUESTIONS = [q for lesson in LESSON_MODULES for q in exercises.questions(lesson)]
@@ -23,7 +24,8 @@ def progress_file(tmp_path, monkeypatch):
 
 
 def solution_answer(question):
-    namespace = {"ex": __import__(f"lrcourse.exercises.{question.lesson}", fromlist=["_"])}
+    namespace = {"ex": __import__(f"lrcourse.exercises.{question.lesson}", fromlist=["_"]),
+                 **notebook_context(question.lesson)}
     exec(question.solution_code, namespace)
     return namespace[question.answer_name]
 
@@ -47,7 +49,7 @@ def test_stub_is_not_attempted(question, progress_file, capsys):
 
 
 def test_lesson_and_question_names_are_derived():
-    assert exercises.LESSONS == tuple(f"lesson{n:02d}" for n in range(1, 13))
+    assert exercises.LESSONS == tuple(f"lesson{n:02d}" for n in range(1, 16))
     for lesson in LESSON_MODULES:
         named = {name: value for name, value in vars(lesson).items() if isinstance(value, core.Question)}
         assert list(named) == [f"q{n}" for n in range(1, len(named) + 1)]

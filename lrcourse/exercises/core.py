@@ -21,12 +21,13 @@ Correct answers are recorded by the notebook's process only (:mod:`.records`).
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 import signal
 import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable
 
@@ -50,14 +51,22 @@ _STYLE = {  # outcome: (heading, colour)
 }
 
 
+#: The MIME type under which a check's feedback is also shown, as data: what
+#: :mod:`lrcourse.exercises.submissions` reads from an executed notebook.
+FEEDBACK_MIME = "application/vnd.lrcourse.feedback+json"
+
+
 @dataclass(frozen=True)
 class Feedback:
     """The outcome of a check, the message shown for it and what the learner's code printed
-    (capped). ``bool(feedback)`` is "correct"."""
+    (capped), and the question it is for (``lesson``, ``question``: ``"lesson01"``, ``"q1"``; not
+    compared: the same outcome and message are equal feedback). ``bool(feedback)`` is "correct"."""
 
     outcome: str
     message: str
     output: str = ""
+    lesson: str = field(default="", compare=False)
+    question: str = field(default="", compare=False)
 
     def __bool__(self) -> bool:
         return self.outcome == CORRECT
@@ -65,6 +74,11 @@ class Feedback:
     def __str__(self) -> str:
         printed = f"\nYour code printed:\n{self.output}" if self.output else ""
         return f"{_STYLE[self.outcome][0]}: {self.message}{printed}"
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        # Beside the HTML and text: the outcome as data, for graders of executed notebooks.
+        return {FEEDBACK_MIME: {"lesson": self.lesson, "question": self.question, "outcome": self.outcome,
+                                "message": self.message}}
 
     def _repr_html_(self) -> str:
         heading, colour = _STYLE[self.outcome]
@@ -161,6 +175,9 @@ class Question:
 
         Ctrl-C while the check runs stops it and raises ``KeyboardInterrupt``.
         """
+        return dataclasses.replace(self._feedback(answer), lesson=self.lesson, question=self.name)
+
+    def _feedback(self, answer: Any) -> Feedback:
         if is_stub(answer):
             return Feedback(NOT_ATTEMPTED, f"set {self.answer_name} above, then run this cell again")
         if not SANDBOX:

@@ -19,16 +19,16 @@ from typing import Callable, Sequence
 
 import torch
 
-from .callbacks import Callback, FitState, History
-from .checks import check_choice, check_int, check_positive
-from .data import TensorData, num_batches
-from .data import batches as batches_of
-from .device import seeded
-from .models import MLP, SmallCNN
-from .range_test import RangeTest
-from .schedules import Constant, MomentumScheduler, constant, to_lambda_lr
-from .snapshots import SnapshotEnsemble, SnapshotPlan, SnapshotSaver
-from .train import fit
+from ..callbacks import Callback, FitState, History
+from ..checks import check_choice, check_int, check_positive
+from ..data import TensorData, num_batches
+from ..data import batches as batches_of
+from ..device import default_device, seeded
+from ..models import MLP, SmallCNN
+from ..range_test import RangeTest
+from ..schedules import Constant, MomentumScheduler, constant, to_lambda_lr
+from ..snapshots import SnapshotEnsemble, SnapshotPlan, SnapshotSaver
+from ..train import fit
 
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "sgd": torch.optim.SGD,
@@ -121,20 +121,25 @@ def train_with_schedule(
     """Train a new ``model()`` (seeded with ``seed``: the same initial weights for the same seed)
     with the LR of every step given by ``schedule`` (a :mod:`lrcourse.schedules` schedule, or
     any ``step -> lr`` callable), applied through ``LambdaLR``. ``cycle_momentum=True`` also
-    follows ``schedule.momentum`` (1-cycle's, or a cyclical schedule's). ``seed`` also sets the order of the batches."""
+    follows ``schedule.momentum`` (1-cycle's, or a cyclical schedule's). ``seed`` also sets the order of the batches.
+
+    ``train`` (and ``val``) may also be a ``DataLoader`` (any sized, re-iterable collection of
+    ``(x, y)`` batches): the loader makes its own batches and order, so ``batch_size`` is
+    ignored, and the model is built on :func:`lrcourse.device.default_device`."""
     check_choice("optimizer", optimizer, OPTIMIZERS)
     if not callable(schedule):
         raise ValueError(f"schedule must be a callable of the step; got {type(schedule).__name__}")
     if cycle_momentum and not hasattr(schedule, "momentum"):
         raise ValueError("cycle_momentum=True needs a schedule with a .momentum schedule, such as one_cycle(...) "
                          "or triangular(...)")
-    net = seeded(model, seed, train.device)
+    tensors = isinstance(train, TensorData)
+    net = seeded(model, seed, train.device if tensors else default_device())
     opt = OPTIMIZERS[optimizer](net.parameters(), lr=schedule(0))
     extra = [MomentumStepper(MomentumScheduler(opt, schedule.momentum))] if cycle_momentum else []
     # A constant LR needs no scheduler, and so leaves the LR free for a ReduceLROnPlateau callback.
     scheduler = None if isinstance(schedule, Constant) else to_lambda_lr(opt, schedule)
-    history = fit(net, train, opt, epochs=epochs, batch_size=batch_size, val=val, scheduler=scheduler,
-                  callbacks=[*extra, *callbacks], progress=progress, seed=seed)
+    history = fit(net, train, opt, epochs=epochs, batch_size=batch_size if tensors else None, val=val,
+                  scheduler=scheduler, callbacks=[*extra, *callbacks], progress=progress, seed=seed)
     return Run(lr=float(schedule(0)), optimizer=optimizer, batch_size=batch_size, history=history, model=net,
                schedule=schedule)
 
