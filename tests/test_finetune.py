@@ -167,3 +167,23 @@ def test_weight_norm_monitor_bad_arguments():
         lrcourse.fit(model, TensorData(torch.randn(4, 3), torch.tensor([0, 1, 0, 1])),
                      torch.optim.SGD(model.parameters(), lr=0.1), epochs=1, batch_size=2,
                      callbacks=[WeightNormMonitor(names=["bias", "kernel"])], progress=False)
+
+
+def test_stop_at_target_ends_after_the_epoch_that_reaches_it():
+    from lrcourse.callbacks import StopAtTarget
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 3))
+    data = _data(24, classes=3)
+    stop = StopAtTarget(0.9, monitor="train_accuracy")
+    history = lrcourse.fit(model, data, torch.optim.SGD(model.parameters(), lr=0.5), epochs=200, batch_size=8,
+                           callbacks=[stop], progress=False)
+    assert stop.reached_at == history.epochs - 1 < 199
+    assert history.train_accuracy[-1] >= 0.9 and all(a < 0.9 for a in history.train_accuracy[:-1])
+    with pytest.raises(ValueError, match="monitor must be one of"):
+        StopAtTarget(0.1, monitor="loss")
+    with pytest.raises(ValueError, match="target must be a finite number"):
+        StopAtTarget(float("nan"))
+    with pytest.raises(ValueError, match="needs val data"):
+        lrcourse.fit(model, data, torch.optim.SGD(model.parameters(), lr=0.5), epochs=1, batch_size=8,
+                     callbacks=[StopAtTarget(0.1, monitor="val_loss")], progress=False)

@@ -225,9 +225,9 @@ class SharpnessMonitor(Callback):
             self._record(state.model, state.step)
 
     def on_train_end(self, state: FitState) -> None:
-        last = state.history.steps - 1
-        if self.steps and self.steps[-1] != last and not state.history.diverged:
-            self._record(state.model, last)
+        done = state.history.steps
+        if self.steps and self.steps[-1] != done and not state.history.diverged:
+            self._record(state.model, done - 1)
 
     def _record(self, model: torch.nn.Module, step: int) -> None:
         top = top_eigen(model, self.data, self.loss_fn, self.iters, tol=self.tol, init=self._vector)

@@ -5,16 +5,19 @@ figure when none is given; and returns the axes it drew on.
   :func:`plot_parameter_histograms`, :func:`show_images` (:mod:`.training`);
 - the range test: :func:`plot_range_test` (:mod:`.range_test`);
 - schedules: :func:`plot_schedule`, :func:`plot_snapshot_plan` (:mod:`.schedules`);
-- gradient descent on small surfaces: :func:`plot_descent`, :func:`plot_descent_loss` (:mod:`.descent`).
+- gradient descent on small surfaces: :func:`plot_descent`, :func:`plot_descent_loss` (:mod:`.descent`);
+- the loss landscape of a network: :func:`plot_sharpness`, :func:`plot_interpolation`, :func:`plot_loss_plane`,
+  :func:`plot_landscape` (:mod:`.landscape`).
 """
 
 from .core import axes_or_new, figure_png
 from .descent import plot_descent, plot_descent_loss
+from .landscape import plot_interpolation, plot_landscape, plot_loss_plane, plot_sharpness
 from .range_test import plot_range_test
 from .schedules import plot_schedule, plot_snapshot_plan
 from .training import (plot_effective_lrs, plot_loss, plot_metrics, plot_parameter_histograms, plot_timeline,
                        show_images)
 
-__all__ = ["axes_or_new", "figure_png", "plot_descent", "plot_descent_loss", "plot_effective_lrs", "plot_loss",
-           "plot_metrics", "plot_parameter_histograms", "plot_range_test", "plot_schedule", "plot_snapshot_plan",
-           "plot_timeline", "show_images"]
+__all__ = ["axes_or_new", "figure_png", "plot_descent", "plot_descent_loss", "plot_effective_lrs", "plot_interpolation",
+           "plot_landscape", "plot_loss", "plot_loss_plane", "plot_metrics", "plot_parameter_histograms",
+           "plot_range_test", "plot_schedule", "plot_sharpness", "plot_snapshot_plan", "plot_timeline", "show_images"]
