@@ -47,7 +47,8 @@ def test_stub_is_not_attempted(question, progress_file, capsys):
 
 
 def test_lesson_and_question_names_are_derived():
-    assert exercises.LESSONS == tuple(f"lesson{n:02d}" for n in range(1, 12))
+    assert exercises.LESSONS[:11] == tuple(f"lesson{n:02d}" for n in range(1, 12))
+    assert exercises.LESSONS == tuple(sorted(set(exercises.LESSONS)))
     for lesson in LESSON_MODULES:
         named = {name: value for name, value in vars(lesson).items() if isinstance(value, core.Question)}
         assert list(named) == [f"q{n}" for n in range(1, len(named) + 1)]
