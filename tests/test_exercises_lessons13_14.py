@@ -100,7 +100,8 @@ def decay_norms(make_model, train, lr, weight_decay, epochs):
     (lesson14.q2, 1e-4, "ten thousand times less"),
     (lesson14.q2, 1e-7, "multiplies where it should divide"),
     (lesson14.q3, decay_one_seed, "at least 3 seeds"),
-    (lesson14.q3, decay_by_means, "does not follow from your numbers: the seeds' ranges with and without decay overlap"),
+    (lesson14.q3, decay_by_means,
+     "does not follow from your numbers: the seeds' ranges with and without decay overlap"),
     (lesson14.q3, decay_norms, "not what the protocol gives"),
 ])
 def test_wrong_answers_name_the_property(question, answer, words):

@@ -16,7 +16,8 @@ from lrcourse.weight_norms import WeightNormMonitor
 
 def _data(n=64, classes=10, seed=0):
     generator = torch.Generator().manual_seed(seed)
-    return TensorData(torch.rand(n, 1, 28, 28, generator=generator), torch.randint(0, classes, (n,), generator=generator))
+    return TensorData(torch.rand(n, 1, 28, 28, generator=generator),
+                      torch.randint(0, classes, (n,), generator=generator))
 
 
 def _cnn():
@@ -154,7 +155,8 @@ def test_weight_norm_monitor_measures_each_step():
     for index, step in enumerate(monitor.steps):
         after, before = weights[step + 1], weights[step]
         assert monitor.norms["1.weight"][index] == pytest.approx(float(after.norm()))
-        assert monitor.relative_steps["1.weight"][index] == pytest.approx(float((after - before).norm() / before.norm()))
+        expected = float((after - before).norm() / before.norm())
+        assert monitor.relative_steps["1.weight"][index] == pytest.approx(expected)
 
 
 def test_weight_norm_monitor_bad_arguments():

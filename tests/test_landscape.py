@@ -223,7 +223,8 @@ def test_filter_normalized_direction():
             assert torch.count_nonzero(d) == 0
         else:
             dims = tuple(range(1, d.dim()))
-            torch.testing.assert_close(torch.linalg.vector_norm(d, dim=dims), torch.linalg.vector_norm(parameter.detach(), dim=dims), rtol=1e-5, atol=1e-7)
+            torch.testing.assert_close(torch.linalg.vector_norm(d, dim=dims),
+                                       torch.linalg.vector_norm(parameter.detach(), dim=dims), rtol=1e-5, atol=1e-7)
     again = random_direction(model, seed=3)
     assert all(torch.equal(direction[k], again[k]) for k in direction)
     raw = random_direction(model, seed=3, normalization="none")
@@ -252,7 +253,8 @@ def test_pca_finds_the_line_a_path_moved_along():
     u = torch.randn(50, generator=generator, dtype=torch.float64)
     u /= u.norm()
     origin = torch.randn(50, generator=generator, dtype=torch.float64)
-    path = [origin + t * u + 0.01 * torch.randn(50, generator=generator, dtype=torch.float64) for t in range(10, -1, -1)]
+    noise = 0.01 * torch.randn(11, 50, generator=generator, dtype=torch.float64)
+    path = [origin + t * u + noise[t] for t in range(10, -1, -1)]
     first, second, explained = pca_directions(path, origin)
     assert abs(float(first @ u)) == pytest.approx(1.0, abs=1e-3) and explained[0] > 0.99
     assert float(first @ second) == pytest.approx(0.0, abs=1e-9)
@@ -268,3 +270,20 @@ def test_flatten_and_unflatten_round_trip():
         torch.testing.assert_close(direction[name], parameter.detach())
     with pytest.raises(ValueError, match="vector must be 1-D"):
         unflatten(model, vector[:-1])
+
+
+def test_lines_and_slices_leave_grads_mode_and_buffers():
+    torch.manual_seed(0)
+    model = lrcourse.SmallCNN(channels=(2, 3))
+    data = TensorData(torch.randn(12, 1, 28, 28), torch.randint(0, 10, (12,)))
+    F.cross_entropy(model(data.x), data.y).backward()  # train mode: running stats moved, .grad pending
+    grads = [p.grad.clone() for p in model.parameters()]
+    state = copy.deepcopy(model.state_dict())
+    other = {k: v + 0.1 if v.is_floating_point() else v for k, v in state.items()}
+    interpolate(model, state, other, data, points=[0.0, 0.5, 2.0])
+    loss_slice(model, data, (random_direction(model, 0), random_direction(model, 1)), xs=[-0.5, 0.5])
+    assert model.training
+    for key, value in model.state_dict().items():
+        torch.testing.assert_close(value, state[key], rtol=0, atol=0)
+    for p, g in zip(model.parameters(), grads):
+        torch.testing.assert_close(p.grad, g, rtol=0, atol=0)

@@ -78,7 +78,8 @@ def _grade_sharp_lr(answer) -> None:
     if 0.97 * limit <= value <= limit * 1.0001:
         return
     if math.isclose(value, 1 / curvature, rel_tol=0.03):
-        raise Incorrect(f"{value:.4g} is where descent starts to oscillate in the sharp well; it still converges above it")
+        raise Incorrect(f"{value:.4g} is where descent starts to oscillate in the sharp well; it still converges "
+                        "above it")
     if value > limit:
         raise Incorrect(f"{value:.4g} is too high: at that LR descent cannot settle in the sharp well")
     raise Incorrect(f"{value:.4g} is too low: descent still settles in the sharp well above it. Measure the well's "
@@ -154,7 +155,8 @@ def _grade_flatness(flatness) -> None:
         if result["flatter"] != verdict:
             why = ("the seeds' ranges of the two LRs overlap, so the difference is within the noise" if not separate
                    else "the seeds' ranges do not overlap, so one LR is flatter in every seed")
-            raise Incorrect(f"{description}, your verdict {result['flatter']!r} does not follow from your numbers: {why}")
+            raise Incorrect(f"{description}, your verdict {result['flatter']!r} does not follow from your numbers: "
+                            f"{why}")
 
 
 q1 = Question(

@@ -136,7 +136,8 @@ def _grade_decay(decay_effect) -> None:
                 expected = measure(make_model, train, lr, decay, seed, epochs)[1]
             got = as_number(table[key][seed], f"your relative step {key} weight decay, seed {seed}")
             if not math.isclose(got, expected, rel_tol=0.02):
-                raise Incorrect(f"{description}, your relative step {key} weight decay for seed {seed} is {got:.4g}, not "
+                raise Incorrect(f"{description}, your relative step {key} weight decay for seed {seed} is {got:.4g}, "
+                                "not "
                                 f"what the protocol gives: use ex.measure(make_model, train, lr, "
                                 f"{'0.0' if key == 'without' else 'weight_decay'}, seed, epochs)[1]")
         low = {key: min(values.values()) for key, values in table.items()}
@@ -145,12 +146,14 @@ def _grade_decay(decay_effect) -> None:
         if result["raises"] is not verdict:
             why = ("the seeds' ranges with and without decay overlap: the difference is within the noise"
                    if verdict is None else "the seeds' ranges do not overlap, so the effect holds in every seed")
-            raise Incorrect(f"{description}, your verdict {result['raises']!r} does not follow from your numbers: {why}")
+            raise Incorrect(f"{description}, your verdict {result['raises']!r} does not follow from your numbers: "
+                            f"{why}")
 
 
 q1 = Question(
     "ULMFiT's slanted triangular LR", _grade_stlr,
-    hints=("cut = floor(total_steps * cut_frac) steps of rise; p goes 0 -> 1 during the rise, then 1 -> 0 over the rest.",
+    hints=("cut = floor(total_steps * cut_frac) steps of rise; p goes 0 -> 1 during the rise, then 1 -> 0 over the "
+           "rest.",
            "p = step / cut if step < cut else 1 - (step - cut) / (cut * (1 / cut_frac - 1)); "
            "lr = max_lr * (1 + p * (ratio - 1)) / ratio."),
     solution="""

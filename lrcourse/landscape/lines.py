@@ -23,7 +23,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import torch
 
-from ..checks import ArgumentTypeError, check_choice, check_int, check_module, check_positive, is_real
+from ..checks import ArgumentTypeError, check_choice, check_int, check_module, is_real
 from ..data import TensorData
 from ..metrics import evaluate
 
@@ -158,7 +158,8 @@ def random_direction(model: torch.nn.Module, seed: int = 0, normalization: str =
             else:
                 w = parameter.detach()
                 dims = tuple(range(1, w.dim()))
-                d *= torch.linalg.vector_norm(w, dim=dims, keepdim=True) / (torch.linalg.vector_norm(d, dim=dims, keepdim=True) + 1e-10)
+                norm_w = torch.linalg.vector_norm(w, dim=dims, keepdim=True)
+                d *= norm_w / (torch.linalg.vector_norm(d, dim=dims, keepdim=True) + 1e-10)
         direction[name] = d
     return direction
 
