@@ -115,3 +115,35 @@ class Callback:
 
     def on_train_end(self, state: FitState) -> None:
         pass
+
+
+class StopAtTarget(Callback):
+    """Ends training after the first epoch whose ``monitor`` (a per-epoch History field:
+    ``train_loss``, ``val_loss``, ``train_accuracy`` or ``val_accuracy``) reaches ``target``: at or
+    below it for a loss, at or above it for an accuracy. Comparing runs at the same training loss,
+    not the same number of epochs, separates where they end from how fast they got there.
+    ``reached_at`` is that epoch (0-based), None if it never came."""
+
+    FIELDS = ("train_loss", "val_loss", "train_accuracy", "val_accuracy")
+
+    def __init__(self, target: float, monitor: str = "train_loss"):
+        if monitor not in self.FIELDS:
+            raise ValueError(f"monitor must be one of {self.FIELDS}; got {monitor!r}")
+        if isinstance(target, bool) or not isinstance(target, (int, float)) or not np.isfinite(target):
+            raise ValueError(f"target must be a finite number; got {target!r}")
+        self.target, self.monitor = float(target), monitor
+        self.reached_at: int | None = None
+
+    def check(self, has_val: bool) -> None:
+        if self.monitor.startswith("val") and not has_val:
+            raise ValueError(f"StopAtTarget monitors {self.monitor!r}, which needs val data")
+
+    def on_train_begin(self, state: FitState) -> None:
+        self.reached_at = None
+
+    def on_epoch_end(self, state: FitState) -> None:
+        value = getattr(state.history, self.monitor)[-1]
+        reached = value <= self.target if self.monitor.endswith("loss") else value >= self.target
+        if reached:
+            self.reached_at = state.epoch
+            state.stop(f"{self.monitor} reached {self.target:g} in epoch {state.epoch}")

@@ -12,6 +12,7 @@ multiplies ``w`` by ``1 - lr * curvature``: the path shrinks for ``0 < lr < 2 / 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -95,10 +96,79 @@ def _global_two_minima_x() -> float:
     return float(min(roots))
 
 
+def saddle() -> Surface:
+    """``x**2 / 2 - y**2 / 2 + y**4 / 4``: a saddle point at the origin (curvature +1 along x, -1
+    along y: a minimum one way, a maximum the other) between two minima at ``(0, ±1)`` (curvatures
+    1 and 2). Near the saddle the gradient is tiny, so descent lingers there: each step multiplies
+    ``y`` by about ``1 + lr``, and the time to escape grows like ``1 / lr``."""
+    return Surface(
+        name="saddle",
+        f=lambda w: w[0] ** 2 / 2 - w[1] ** 2 / 2 + w[1] ** 4 / 4,
+        grad=lambda w: np.array([w[0], w[1] ** 3 - w[1]]),
+        minimum=(0.0, 1.0),
+        extent=((-2.0, 2.0), (-1.6, 1.6)),
+    )
+
+
+#: ``sharp_and_flat``'s wells: (center, width); the curvature at the bottom of a well is about 1 / width**2.
+SHARP_WELL, FLAT_WELL = (-1.0, 0.15), (1.5, 0.6)
+
+
+def _well(w, center: float, width: float):
+    # ``math.e ** x`` works on NumPy arrays and on PyTorch tensors alike (the tests differentiate it).
+    return math.e ** (-((w - center) ** 2) / (2 * width ** 2))
+
+
+def sharp_and_flat() -> Surface:
+    """A 1-D loss with a sharp minimum and a flat one of about the same depth:
+    ``w**2 / 20 - g(w; -1, 0.15) - g(w; 1.5, 0.6)``, where ``g(w; c, s) = exp(-(w - c)**2 / (2 s**2))``.
+
+    The sharp well (at ``w ≈ -1``, curvature about 45) is slightly the deeper; the flat one (at
+    ``w ≈ 1.5``, curvature about 3) is wide. Gradient descent can stay in a minimum only if
+    ``lr < 2 / curvature`` there: at ``lr = 0.1`` the sharp well throws it out and the flat one keeps it.
+    """
+    (c1, s1), (c2, s2) = SHARP_WELL, FLAT_WELL
+
+    def grad(w):
+        return w / 10 + _well(w, c1, s1) * (w - c1) / s1 ** 2 + _well(w, c2, s2) * (w - c2) / s2 ** 2
+
+    return Surface(
+        name="sharp and flat minima",
+        f=lambda w: w[0] ** 2 / 20 - _well(w[0], c1, s1) - _well(w[0], c2, s2),
+        grad=grad,
+        minimum=(_lowest(grad, c1),),
+        extent=((-2.5, 3.0),),
+    )
+
+
+def _lowest(grad, start: float) -> float:
+    # Newton on the gradient from the well's center, with a central-difference second derivative.
+    w, h = float(start), 1e-6
+    for _ in range(50):
+        slope = float(grad(np.array([w]))[0])
+        w -= slope / ((float(grad(np.array([w + h]))[0]) - float(grad(np.array([w - h]))[0])) / (2 * h))
+    return w
+
+
+def curvatures(surface: Surface, point, h: float = 1e-5) -> np.ndarray:
+    """The eigenvalues of the Hessian of ``surface`` at ``point``, smallest first (central differences
+    of the gradient). All positive: a minimum, its largest the sharpness; mixed signs: a saddle."""
+    point = np.atleast_1d(np.asarray(point, dtype=float))
+    if point.shape != (surface.dim,) or not np.isfinite(point).all():
+        raise ValueError(f"point must be {surface.dim} finite coordinate(s) for {surface.name}; got {point.tolist()}")
+    if not (isinstance(h, (int, float)) and h > 0):
+        raise ValueError(f"h must be a number > 0; got {h!r}")
+    steps = np.eye(surface.dim) * h
+    hessian = np.stack([(surface.grad(point + e) - surface.grad(point - e)) / (2 * h) for e in steps], axis=1)
+    return np.linalg.eigvalsh((hessian + hessian.T) / 2)
+
+
 SURFACES: dict[str, Callable[[], Surface]] = {
     "quadratic": lambda: quadratic(1.0),
     "valley": valley,
     "two minima": two_minima,
+    "saddle": saddle,
+    "sharp and flat": sharp_and_flat,
 }
 
 

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from lrcourse.surfaces import SURFACES, gradient_descent, quadratic, two_minima, valley
+from lrcourse.surfaces import (SURFACES, curvatures, gradient_descent, quadratic, saddle, sharp_and_flat, two_minima,
+                               valley)
 
 
 @pytest.mark.parametrize("name", sorted(SURFACES))
@@ -73,3 +74,41 @@ def test_bad_surface_parameters():
         quadratic(0.0)
     with pytest.raises(ValueError, match="curvatures"):
         valley((1.0, -1.0))
+
+
+def test_curvatures_of_a_valley_and_a_saddle():
+    np.testing.assert_allclose(curvatures(valley((1.0, 20.0)), (0.3, -0.2)), [1.0, 20.0], rtol=1e-6)
+    np.testing.assert_allclose(curvatures(saddle(), (0.0, 0.0)), [-1.0, 1.0], rtol=1e-6)   # both signs: a saddle
+    np.testing.assert_allclose(curvatures(saddle(), saddle().minimum), [1.0, 2.0], rtol=1e-6)
+    assert np.allclose(saddle().grad(np.array(saddle().minimum)), 0)
+
+
+def test_descent_lingers_near_the_saddle_for_a_time_like_one_over_lr():
+    def escape(lr):
+        path = gradient_descent(saddle(), (-1.5, 1e-3), lr, 2000).path
+        return int(np.argmax(np.abs(path[:, 1]) > 0.5))
+    # y grows by about (1 + lr) per step: the escape time falls about as 1 / lr.
+    assert 1.7 < escape(0.05) / escape(0.1) < 2.3
+    assert gradient_descent(saddle(), (-1.5, 1e-3), 0.1, 500).path[-1] == pytest.approx([0.0, 1.0], abs=1e-6)
+
+
+def test_sharp_minimum_holds_only_below_two_over_its_curvature():
+    surface = sharp_and_flat()
+    sharp = surface.minimum[0]
+    flat = gradient_descent(surface, 2.5, 0.01, 2000).path[-1, 0]
+    sharpness, flatness = curvatures(surface, [sharp])[0], curvatures(surface, [flat])[0]
+    assert 40 < sharpness < 50 and 2 < flatness < 4
+    assert surface.f(np.array([sharp])) < surface.f(np.array([flat]))  # the sharp minimum is the deeper one
+    stays = gradient_descent(surface, -1.3, 0.9 * 2 / sharpness, 500)
+    assert stays.path[-1, 0] == pytest.approx(sharp, abs=1e-6)
+    bounces = gradient_descent(surface, -1.3, 1.2 * 2 / sharpness, 500)
+    assert bounces.sign_flips > 100 and bounces.final_loss > surface.f(np.array([sharp])) + 0.05
+    thrown = gradient_descent(surface, -1.3, 0.3, 500)
+    assert thrown.path[-1, 0] == pytest.approx(flat, abs=1e-6)
+
+
+def test_curvatures_bad_arguments():
+    with pytest.raises(ValueError, match="point must be 2 finite"):
+        curvatures(saddle(), (0.0,))
+    with pytest.raises(ValueError, match="h must be"):
+        curvatures(saddle(), (0.0, 0.0), h=0)
