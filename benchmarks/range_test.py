@@ -1,4 +1,4 @@
-"""The LR range test: speed against torch-lr-finder, and the quality of its suggestions.
+"""The LR range test: speed against torch-lr-finder, and how far each rule's pick lands from a grid's best.
 
 Speed: ``lrcourse.lr_range_test`` and torch-lr-finder's ``LRFinder.range_test`` (plus its
 ``reset()``, which lrcourse does by itself) on the same MLP, optimizer and iterations, with
@@ -6,35 +6,105 @@ torch-lr-finder fed (a) the same device tensors and (b) its usual torchvision ``
 Both run all iterations (divergence stop off, end_lr=1 so nothing turns NaN), and the table
 reports time per step, best of ``--repeats``.
 
-Quality: for three set-ups, train one epoch from the same initial weights at each LR of a
-grid and at each rule's suggestion, and report suggested / best LR and the accuracy gap.
+Quality: for each set-up of ``SETUPS`` (MLP and SmallCNN; SGD, SGD + momentum, Adam, AdamW,
+RMSprop; batch 64 and 256; scaled and raw pixels), one epoch on ``TRAIN_SIZE`` training images
+at each LR of a grid of third-decades, averaged over the training seeds ``TRAIN_SEEDS``, gives
+the grid's best validation accuracy (on ``VAL_SIZE`` held-out images). Then, for each range-test
+seed, each rule picks an LR from range tests run with that seed, a model is trained at the pick
+in the same way (same training seeds, so the same initial weights and batch orders as the grid),
+and the gap is the grid's best minus that accuracy, in points. The tables give every pick and
+gap, and each rule's worst gap over all set-ups and seeds; the cost of the default (the
+examples its tests train on) is printed beside it.
 
-Run:  python benchmarks/range_test.py [--repeats 3] [--device cpu] [--skip-quality]
+Range-test seed ``s`` means: the model the tests look at is initialised with seed ``s``, and
+``lr_range_test(..., seed=3 * s, repeats=3)`` runs tests with batch orders ``3s, 3s+1, 3s+2``;
+the single-test rules read the first of them.
+
+The accuracies (grid and picks) are cached in ``benchmarks/range_test_results.json``, keyed by
+set-up and LR, and reused by later runs; ``--recompute`` ignores the cache and trains everything
+again (the cache is rewritten as it goes). The range tests themselves always run.
+
+Run:  python benchmarks/range_test.py [--repeats 3] [--device cpu] [--skip-speed] [--skip-quality]
+                                       [--recompute] [--only NAME ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
 
+import filelock
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
-from torch_lr_finder import LRFinder, TrainDataLoaderIter
-from torchvision import datasets, transforms
 
 import lrcourse
 from lrcourse.data import TensorData, batches, find_fashion_mnist
-from lrcourse.range_test import DEFAULT_RULE, lr_range_test
+from lrcourse.device import seeded
+from lrcourse.experiments import MODELS, OPTIMIZERS, train_at_lr
+from lrcourse.metrics import evaluate
+from lrcourse.range_test import RangeTest, lr_range_test
 
 NUM_ITER, BATCH_SIZE = 100, 64
-GRID = np.logspace(-5, 0, 11)
-SETUPS = {
-    "MLP + SGD(momentum 0.9)": (lrcourse.MLP, lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=0.9)),
-    "MLP + Adam": (lrcourse.MLP, lambda params, lr: torch.optim.Adam(params, lr=lr)),
-    "SmallCNN + SGD(momentum 0.9)": (lrcourse.SmallCNN, lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=0.9)),
-}
+TRAIN_SIZE, VAL_SIZE, EPOCHS = 20_000, 10_000, 1
+TRAIN_SEEDS = (0, 1)
+RANGE_SEEDS = (0, 1, 2)
+REPEATS = 3
+GRID_POINTS = 13  # third-decades: four decades
+CACHE = Path(__file__).with_name("range_test_results.json")
 
+
+@dataclass(frozen=True)
+class Setup:
+    model: str  # a key of lrcourse.experiments.MODELS
+    optimizer: str  # a key of lrcourse.experiments.OPTIMIZERS
+    batch_size: int
+    scaled: bool  # pixels in [0, 1], or raw 0..255
+    grid_start: int  # the grid's lowest LR is 10 ** (grid_start / 3)
+
+    @property
+    def name(self) -> str:
+        return f"{self.model} {self.optimizer} b{self.batch_size}{'' if self.scaled else ' raw'}"
+
+    @property
+    def grid(self) -> list[float]:
+        return [float(10 ** ((self.grid_start + k) / 3)) for k in range(GRID_POINTS)]
+
+
+SETUPS = (
+    Setup("mlp", "sgd", 64, True, -7),
+    Setup("mlp", "momentum", 64, True, -10),
+    Setup("mlp", "adam", 64, True, -13),
+    Setup("mlp", "adamw", 256, True, -12),
+    Setup("mlp", "rmsprop", 64, True, -15),
+    Setup("mlp", "momentum", 256, False, -18),
+    Setup("mlp", "adam", 256, False, -15),
+    Setup("mlp", "sgd", 64, False, -15),
+    Setup("cnn", "momentum", 64, True, -9),
+    Setup("cnn", "adam", 256, True, -12),
+)
+
+
+def single(rule: str) -> Callable[[RangeTest], float]:
+    """A rule applied to one test: the first of the repeated result's tests."""
+    return lambda result: getattr(result.tests[0], rule)
+
+
+#: Each rule as a function of the result of ``lr_range_test(..., repeats=REPEATS)``.
+RULES: dict[str, Callable[[RangeTest], float]] = {
+    "steepest (1 test)": single("steepest"),
+    "valley (1 test)": single("valley"),
+    "min_over_10 (1 test)": single("min_over_10"),
+    "default: suggestion (3 tests)": lambda result: result.suggestion,
+}
+DEFAULT = "default: suggestion (3 tests)"
+
+
+# ----------------------------------------------------------------------------------------- speed
 
 class DeviceBatches:
     """An iterable of shuffled device batches, new order each pass, for torch-lr-finder."""
@@ -47,15 +117,13 @@ class DeviceBatches:
         return batches(self.data, self.batch_size, shuffle=True, generator=self.generator)
 
 
-def fresh(setup: str, device, lr: float = 1e-7):
-    make_model, make_optimizer = SETUPS[setup]
-    lrcourse.seed_everything(0)
-    model = make_model().to(device)
-    return model, make_optimizer(model.parameters(), lr)
+def fresh_mlp(device, lr: float = 1e-7):
+    model = seeded(lrcourse.MLP, 0, device)
+    return model, torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
 
 
 def time_lrcourse(train, device) -> float:
-    model, optimizer = fresh("MLP + SGD(momentum 0.9)", device)
+    model, optimizer = fresh_mlp(device)
     result = lr_range_test(model, train, optimizer, end_lr=1.0, num_iter=NUM_ITER, batch_size=BATCH_SIZE,
                            diverge_factor=1e30, progress=False)
     assert result.steps == NUM_ITER, result.stop_reason
@@ -63,7 +131,9 @@ def time_lrcourse(train, device) -> float:
 
 
 def time_torch_lr_finder(loader, device) -> float:
-    model, optimizer = fresh("MLP + SGD(momentum 0.9)", device)
+    from torch_lr_finder import LRFinder
+
+    model, optimizer = fresh_mlp(device)
     finder = LRFinder(model, optimizer, torch.nn.CrossEntropyLoss(), device=device)
     start = time.perf_counter()
     finder.range_test(loader, end_lr=1.0, num_iter=NUM_ITER, diverge_th=1e30)
@@ -76,6 +146,11 @@ def time_torch_lr_finder(loader, device) -> float:
 
 
 def speed(train, device, repeats: int) -> None:
+    # Imported here: the quality comparison runs without torch-lr-finder.
+    from torch.utils.data import DataLoader
+    from torch_lr_finder import TrainDataLoaderIter
+    from torchvision import datasets, transforms
+
     textbook = datasets.FashionMNIST(str(find_fashion_mnist()), train=True, transform=transforms.ToTensor())
     runs = {
         "lrcourse.lr_range_test (device tensors)": lambda: time_lrcourse(train, device),
@@ -98,47 +173,130 @@ def speed(train, device, repeats: int) -> None:
           f"{'PASS' if ratio >= 0.98 else 'FAIL'}\n")
 
 
-def one_epoch_accuracy(setup: str, lr: float, train, val, device) -> float:
-    model, optimizer = fresh(setup, device, lr)
-    history = lrcourse.fit(model, train, optimizer, epochs=1, batch_size=BATCH_SIZE, val=val, progress=False)
-    return history.val_accuracy[-1] if history.val_accuracy else 0.0
+# --------------------------------------------------------------------------------------- quality
+
+class Accuracies:
+    """One epoch's validation accuracy at an LR, per training seed: trained once, then read from
+    the JSON cache. Each new result is merged into the file under a lock and written atomically,
+    so two runs of the benchmark (say, on different set-ups) lose nothing of each other's."""
+
+    def __init__(self, path: Path, recompute: bool):
+        self.path, self.recompute = path, recompute
+        self.config = {"train_size": TRAIN_SIZE, "val_size": VAL_SIZE, "epochs": EPOCHS,
+                       "train_seeds": list(TRAIN_SEEDS)}
+        self.data = {"config": self.config, "setups": {}} if recompute else self.read()
+        self.trained = 0
+
+    def read(self) -> dict:
+        cached = json.loads(self.path.read_text()) if self.path.exists() else {}
+        return cached if cached.get("config") == self.config else {"config": self.config, "setups": {}}
+
+    def __call__(self, setup: Setup, lr: float, train, val) -> float:
+        """The mean accuracy over the training seeds at ``lr``."""
+        key = f"{lr:.6g}"
+        runs = self.data["setups"].setdefault(setup.name, {})
+        if key not in runs:
+            runs[key] = [one_epoch(setup, float(key), train, val, seed) for seed in TRAIN_SEEDS]
+            self.trained += len(TRAIN_SEEDS)
+            self.save(setup.name, key, runs[key])
+        return float(np.mean(runs[key]))
+
+    def save(self, name: str, key: str, accuracies: list[float]) -> None:
+        with filelock.FileLock(f"{self.path}.lock"):
+            merged = self.read()
+            merged["setups"].setdefault(name, {})[key] = accuracies
+            temporary = self.path.with_suffix(".json.tmp")
+            with open(temporary, "w") as file:
+                json.dump(merged, file, indent=1, sort_keys=True)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, self.path)
 
 
-def quality(train, val, device) -> None:
-    print(f"Suggestion quality: one epoch (batch {BATCH_SIZE}) at each of {len(GRID)} grid LRs "
-          f"({GRID[0]:g}..{GRID[-1]:g}) and at each suggestion, same initial weights")
-    print(f"{'set-up':<30} {'rule':<12} {'LR':>9} {'LR / best':>9} {'accuracy':>9} {'gap (points)':>13}")
-    all_within = {}
-    for setup in SETUPS:
-        grid = {lr: one_epoch_accuracy(setup, lr, train, val, device) for lr in GRID}
+def one_epoch(setup: Setup, lr: float, train, val, seed: int) -> float:
+    run = train_at_lr(train, lr, val=val, optimizer=setup.optimizer, epochs=EPOCHS, batch_size=setup.batch_size,
+                      model=MODELS[setup.model], seed=seed)
+    if run.history.val_accuracy:
+        return run.history.val_accuracy[-1]
+    return evaluate(run.model, val)["accuracy"]  # diverged: the weights before the first non-finite loss
+
+
+def range_tests(setup: Setup, train, seed: int) -> RangeTest:
+    model = seeded(MODELS[setup.model], seed, train.device)
+    optimizer = OPTIMIZERS[setup.optimizer](model.parameters(), lr=1e-3)
+    return lr_range_test(model, train, optimizer, batch_size=setup.batch_size, seed=REPEATS * seed, repeats=REPEATS,
+                         progress=False)
+
+
+def quality(setups, accuracy: Accuracies, device) -> None:
+    data = {scaled: lrcourse.load_fashion_mnist(scaled=scaled, device=device) for scaled in (True, False)}
+    print(f"Suggestion quality: {EPOCHS} epoch on {TRAIN_SIZE:,} images, validation accuracy on {VAL_SIZE:,}, "
+          f"mean of training seeds {TRAIN_SEEDS}; grids of {GRID_POINTS} third-decades; range-test seeds "
+          f"{RANGE_SEEDS}, {REPEATS} tests of {NUM_ITER} steps each")
+    gaps = {rule: [] for rule in RULES}
+    costs = []
+    for setup in setups:
+        train, val = data[setup.scaled].train[:TRAIN_SIZE], data[setup.scaled].val[:VAL_SIZE]
+        grid = {lr: accuracy(setup, lr, train, val) for lr in setup.grid}
         best_lr = max(grid, key=grid.get)
-        model, optimizer = fresh(setup, device)
-        test = lr_range_test(model, train, optimizer, num_iter=NUM_ITER, batch_size=BATCH_SIZE, progress=False)
-        print(f"{setup:<30} {'grid best':<12} {best_lr:>9.2g} {1.0:>9.2f} {grid[best_lr]:>9.1%}")
-        for rule, lr in test.suggestions.items():
-            accuracy = one_epoch_accuracy(setup, lr, train, val, device)
-            gap = 100 * (grid[best_lr] - accuracy)
-            all_within.setdefault(rule, []).append(gap <= 1.0)
-            print(f"{'':<30} {rule:<12} {lr:>9.2g} {lr / best_lr:>9.2f} {accuracy:>9.1%} {gap:>13.1f}")
-    for rule, within in all_within.items():
-        default = " (the default, RangeTest.suggestion)" if rule == DEFAULT_RULE else ""
-        print(f"{rule}{default}: within 1 point of the grid's best on {sum(within)} of {len(within)} set-ups")
+        edge = " (at the grid's edge: widen it)" if best_lr in (setup.grid[0], setup.grid[-1]) else ""
+        print(f"\n{setup.name}: grid best lr={best_lr:.3g}, {grid[best_lr]:.2%}{edge}; grid: "
+              + " ".join(f"{lr:.2g}:{100 * acc:.1f}" for lr, acc in grid.items()))
+        print(f"  {'rule':<30} " + " ".join(f"{f'seed {s}: LR, gap':>19}" for s in RANGE_SEEDS))
+        picks = {rule: [] for rule in RULES}
+        for seed in RANGE_SEEDS:
+            result = range_tests(setup, train, seed)
+            costs.append((setup, sum(test.steps for test in result.tests) * setup.batch_size, result.seconds))
+            for rule, pick in RULES.items():
+                lr = pick(result)
+                gap = 100 * (grid[best_lr] - accuracy(setup, lr, train, val))
+                picks[rule].append((lr, gap))
+                gaps[rule].append((gap, setup.name, seed))
+        for rule, row in picks.items():
+            print(f"  {rule:<30} " + " ".join(f"{lr:>10.2g} {gap:>+7.1f}  " for lr, gap in row))
+    print(f"\nWorst gap (grid best minus the accuracy at the rule's pick, points) over {len(setups)} set-ups x "
+          f"{len(RANGE_SEEDS)} range-test seeds:")
+    print(f"| {'rule':<30} | worst gap | where | mean gap | within 1 point |")
+    print(f"|{'-' * 32}|----------:|-------|---------:|---------------:|")
+    for rule, rows in gaps.items():
+        worst = max(rows)
+        within = sum(gap <= 1.0 for gap, _, _ in rows)
+        print(f"| {rule:<30} | {worst[0]:9.1f} | {worst[1]}, seed {worst[2]} | {np.mean([g for g, _, _ in rows]):8.1f} "
+              f"| {within:>3} of {len(rows):<3}    |")
+    worst_default = max(gaps[DEFAULT])[0]
+    print(f"\nThe default's worst gap: {worst_default:.1f} points (target <= 1.0): "
+          f"{'PASS' if worst_default <= 1.0 else 'FAIL'}")
+    print(f"Cost of the default ({REPEATS} tests of {NUM_ITER} steps), training examples per set-up and as epochs:")
+    for batch_size in sorted({setup.batch_size for setup, _, _ in costs}):
+        examples = [n for setup, n, _ in costs if setup.batch_size == batch_size]
+        seconds = [s for setup, _, s in costs if setup.batch_size == batch_size]
+        print(f"  batch {batch_size}: up to {max(examples):,} examples = {max(examples) / TRAIN_SIZE:.2f} of an epoch "
+              f"of the {TRAIN_SIZE:,} images trained on here, {max(examples) / 50_000:.2f} of an epoch of all 50,000 "
+              f"training images; {np.median(seconds):.1f} s (median, wall clock, noisy)")
+    print(f"({accuracy.trained} training runs this time; the others came from {CACHE.name})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per configuration; the best is kept")
     parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
+    parser.add_argument("--skip-speed", action="store_true", help="only the quality comparison")
     parser.add_argument("--skip-quality", action="store_true", help="only the speed comparison")
+    parser.add_argument("--recompute", action="store_true", help=f"retrain everything instead of reading {CACHE.name}")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="set-ups whose name contains one of these")
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error("--repeats must be >= 1")
+    setups = [s for s in SETUPS if not args.only or any(part in s.name for part in args.only)]
+    if not setups:
+        parser.error(f"--only matches no set-up; the set-ups are: {', '.join(s.name for s in SETUPS)}")
     data = lrcourse.load_fashion_mnist(device=args.device)
     device = data.train.device
     print(f"device: {device}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads\n")
-    speed(data.train, device, args.repeats)
+    if not args.skip_speed:
+        speed(data.train, device, args.repeats)
     if not args.skip_quality:
-        quality(data.train, data.val, device)
+        quality(setups, Accuracies(CACHE, args.recompute), device)
 
 
 if __name__ == "__main__":

@@ -128,5 +128,15 @@ def cyclical_range(lrs, losses) -> tuple[float, float]:
     return float(lrs[np.argmax(fallen >= 0.1)]), float(lrs[np.argmax(fallen >= 0.9)])
 
 
+def median_lr(lrs) -> float:
+    """The median of several LRs on a log scale: the middle one for an odd number, the geometric
+    mean of the middle two for an even number. Unlike the mean, one far-off value cannot drag it."""
+    lrs = np.sort(np.asarray(lrs, dtype=float).ravel())
+    if len(lrs) == 0 or not (lrs > 0).all() or not np.isfinite(lrs).all():
+        raise ValueError(f"lrs must be one or more finite numbers > 0; got {lrs.tolist()}")
+    middle = len(lrs) // 2
+    return float(lrs[middle]) if len(lrs) % 2 else float(np.sqrt(lrs[middle - 1] * lrs[middle]))
+
+
 #: The rules by name, as ``RangeTest.suggestions`` and the benchmark call them.
 RULES = {"steepest": steepest, "valley": valley, "min_over_10": min_over_10}

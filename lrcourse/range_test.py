@@ -17,6 +17,11 @@ or infinite. The model (weights, buffers, ``.grad``, train/eval mode), the optim
 global random generators are restored exactly afterwards, however the test ends: it only
 looks, it does not train. The rules that turn the curve into an LR are functions of
 ``(lrs, losses)`` in :mod:`lrcourse.lr_rules`.
+
+One test is noisy: its pick moves with the order of the batches. ``repeats=3`` runs three tests
+from the same starting state with batch orders ``seed, seed + 1, seed + 2`` and combines them
+(:func:`combine`): the curve is their mean, ``picks`` holds each test's pick and
+``suggestion`` is their median, which one wayward test cannot move far.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import copy
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -44,18 +49,21 @@ from .schedules import ExpAnneal, LinAnneal
 from .metrics import evaluate
 
 MODES = ("exp", "linear")
-#: The rule behind ``RangeTest.suggestion``.
+#: The rule each test's pick is made by; ``RangeTest.suggestion`` is the median of the picks.
 DEFAULT_RULE = "steepest"
 
 
 @dataclass
 class RangeTest:
-    """The record of one range test: per step the LR, the raw loss and the smoothed loss.
+    """The record of a range test: per step the LR, the raw loss and the smoothed loss.
 
     ``stop_reason`` is ``"completed"`` (all ``num_iter`` steps), ``"diverged"``, ``"non-finite
     loss"`` or ``"stopped"`` (by ``on_step``). Suggestions are computed from the smoothed loss,
     without the first 10% of the steps (the average still settling) and the last 5% (the
     blow-up), as fastai trims before applying its rules.
+
+    A result of several tests (:func:`combine`) keeps them in ``tests``; its curve is their mean
+    and ``seconds`` their total. A single test has ``tests == []``.
     """
 
     start_lr: float
@@ -67,10 +75,24 @@ class RangeTest:
     smoothed: list[float] = field(default_factory=list)
     stop_reason: str = "completed"
     seconds: float = 0.0
+    batch_size: int | None = None
+    accumulation_steps: int = 1
+    seed: int = 0
+    tests: list[RangeTest] = field(default_factory=list)
 
     @property
     def steps(self) -> int:
         return len(self.lrs)
+
+    @property
+    def examples(self) -> int | None:
+        """The training examples the test(s) trained on, the cost: ``steps * batch_size *
+        accumulation_steps`` per test (a pass's last, short batch counted as full). None when a
+        test read a DataLoader, whose batches are not counted."""
+        if self.tests:
+            counts = [test.examples for test in self.tests]
+            return None if None in counts else sum(counts)
+        return None if self.batch_size is None else self.steps * self.batch_size * self.accumulation_steps
 
     @property
     def stopped_at(self) -> int | None:
@@ -108,12 +130,19 @@ class RangeTest:
 
     @property
     def suggestions(self) -> dict[str, float]:
+        """Each rule's pick on this curve (for several tests: on their mean curve)."""
         return {"valley": self.valley, "steepest": self.steepest, "min_over_10": self.min_over_10}
 
     @property
+    def picks(self) -> list[float]:
+        """Each test's pick by :data:`DEFAULT_RULE`: their spread shows how far one test can be trusted."""
+        return [test.suggestions[DEFAULT_RULE] for test in self.tests] or [self.suggestions[DEFAULT_RULE]]
+
+    @property
     def suggestion(self) -> float:
-        """The recommended LR, by the rule :data:`DEFAULT_RULE`."""
-        return self.suggestions[DEFAULT_RULE]
+        """The recommended LR: the median of :attr:`picks` (for an even number of tests, the
+        geometric mean of the middle two); for one test, its pick by :data:`DEFAULT_RULE`."""
+        return lr_rules.median_lr(self.picks)
 
 
 def lr_range_test(
@@ -133,6 +162,7 @@ def lr_range_test(
     progress: bool = True,
     seed: int = 0,
     on_step: Callable[[RangeTest], bool] | None = None,
+    repeats: int = 1,
 ) -> RangeTest:
     """Run the LR range test on ``model`` and return a :class:`RangeTest`.
 
@@ -145,7 +175,12 @@ def lr_range_test(
         val: if given, the loss recorded at each step is the loss on all of ``val`` (in eval
             mode) after the step: slower, steadier. Otherwise it is the training batch's loss.
         accumulation_steps: batches whose gradients are summed (averaged) into one step.
-        on_step: called with the partial result after every step; returning True stops the test.
+        on_step: called with the partial result after every step; returning True stops the test
+            (and the tests still to come).
+        repeats: how many tests to run, each from the same starting state, with batch orders
+            ``seed, seed + 1, ...``; the result combines them (:func:`combine`), and its
+            ``suggestion`` is the median of their picks. With 3, one wayward test (a
+            pick decades off) cannot move the suggestion far; it costs three times one test.
 
     The model's and optimizer's state (``.grad`` included), the global random generators and
     a DataLoader's own generators are restored exactly when the test ends, also on an exception or KeyboardInterrupt; a
@@ -159,9 +194,18 @@ def lr_range_test(
 
     Example::
 
-        test = lr_range_test(model, data.train, optimizer)   # model and optimizer left untouched
-        optimizer.param_groups[0]["lr"] = test.suggestion
+        test = lr_range_test(model, data.train, optimizer, repeats=3)   # model and optimizer left untouched
+        optimizer.param_groups[0]["lr"] = test.suggestion                # test.picks: each test's pick
     """
+    check_int("repeats", repeats, 1)
+    if repeats > 1:
+        tests = []
+        for k in range(repeats):
+            tests.append(lr_range_test(model, train, optimizer, loss_fn, start_lr, end_lr, num_iter, mode, smooth,
+                                       diverge_factor, batch_size, val, accumulation_steps, progress, seed + k, on_step))
+            if tests[-1].stop_reason == "stopped":
+                break
+        return combine(tests)
     if not isinstance(train, TensorData):
         batch_size = None  # a loader makes its own batches
     start_lr, end_lr = _check_args(model, train, optimizer, loss_fn, start_lr, end_lr, num_iter, mode, smooth,
@@ -181,7 +225,8 @@ def lr_range_test(
     ratios = [group["lr"] / optimizer.param_groups[0]["lr"] if optimizer.param_groups[0]["lr"] else 1.0
               for group in optimizer.param_groups]
     ramp = (ExpAnneal if mode == "exp" else LinAnneal)(start_lr, end_lr)
-    result = RangeTest(start_lr=start_lr, end_lr=end_lr, num_iter=num_iter, mode=mode)
+    result = RangeTest(start_lr=start_lr, end_lr=end_lr, num_iter=num_iter, mode=mode, batch_size=batch_size,
+                       accumulation_steps=accumulation_steps, seed=seed)
     average = MovingAverage(smooth)
 
     saved = _snapshot(model, optimizer)
@@ -240,6 +285,29 @@ def lr_range_test(
             bar.close()
             result.seconds = time.perf_counter() - started
     return result
+
+
+def combine(tests: Sequence[RangeTest]) -> RangeTest:
+    """One result from several tests of the same ramp: per step the mean of their raw and of their
+    smoothed losses (the moving average is linear, so the latter is the smoothed mean), up to the
+    last step all of them reached; ``tests`` keeps them, ``seconds`` is their total and
+    ``stop_reason`` the shortest test's."""
+    tests = list(tests) if isinstance(tests, (list, tuple)) else []
+    if not tests or not all(isinstance(t, RangeTest) for t in tests):
+        raise ValueError("tests must be a non-empty list of RangeTest")
+    ramps = {(t.start_lr, t.end_lr, t.num_iter, t.mode) for t in tests}
+    if len(ramps) > 1:
+        raise ValueError(f"tests must share one ramp (start_lr, end_lr, num_iter, mode); got {sorted(ramps)}")
+    if any(t.tests for t in tests) or min(t.steps for t in tests) == 0:
+        raise ValueError("tests must be single tests with at least one step each")
+    shortest = min(tests, key=lambda t: t.steps)
+    n, first = shortest.steps, tests[0]
+    return RangeTest(start_lr=first.start_lr, end_lr=first.end_lr, num_iter=first.num_iter, mode=first.mode,
+                     lrs=list(first.lrs[:n]), losses=np.mean([t.losses[:n] for t in tests], axis=0).tolist(),
+                     smoothed=np.mean([t.smoothed[:n] for t in tests], axis=0).tolist(),
+                     stop_reason=shortest.stop_reason, seconds=sum(t.seconds for t in tests),
+                     batch_size=first.batch_size, accumulation_steps=first.accumulation_steps, seed=first.seed,
+                     tests=tests)
 
 
 def _snapshot(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict:

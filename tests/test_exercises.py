@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 import torch
 
+import lrcourse
 import lrcourse.exercises as exercises
 from lrcourse.exercises import (core, grading, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07,
                                 lesson08, lesson09, lesson10, lesson11)
+from lrcourse.range_test import lr_range_test
 from test_exercises_home import notebook_context
 
 LESSON_MODULES = [importlib.import_module(f"lrcourse.exercises.{key}") for key in exercises.LESSONS]
@@ -280,6 +282,24 @@ def reductions_against_previous_epoch(losses, patience, threshold):
     return epochs
 
 
+def find_lr_by_grid_search(make_model, make_optimizer, train, batch_size):
+    """Right in spirit, far too dear: a training run per LR of a grid."""
+    best = {}
+    for lr in (1e-4, 1e-3, 1e-2, 1e-1):
+        model = make_model()
+        history = lrcourse.fit(model, train, make_optimizer(model.parameters(), lr), epochs=2, batch_size=batch_size,
+                               progress=False)
+        best[lr] = -history.train_loss[-1]
+    return max(best, key=best.get)
+
+
+def find_lr_lowest_loss(make_model, make_optimizer, train, batch_size):
+    """The LR where the loss is lowest: on the edge of divergence."""
+    model = make_model()
+    return lr_range_test(model, train, make_optimizer(model.parameters(), 1e-3), batch_size=batch_size,
+                         progress=False).lowest
+
+
 @pytest.mark.parametrize("question, answer, words", [
     (lesson03.q1, linear_ramp, "your ramp is linear"),
     (lesson03.q1, ramp_one_short, "it should start at start_lr and end exactly at end_lr"),
@@ -288,6 +308,9 @@ def reductions_against_previous_epoch(losses, patience, threshold):
     (lesson03.q2, lambda losses, beta: losses, "is not the bias-corrected moving average"),
     (lesson03.q3, 1e-5, "it has barely started to fall"),
     (lesson03.q3, 0.5, "already near or past its lowest point"),
+    (lesson03.q4, lambda make_model, make_optimizer, train, batch_size: 0.0, "a learning rate must be > 0"),
+    (lesson03.q4, find_lr_by_grid_search, "more than three training runs"),
+    (lesson03.q4, find_lr_lowest_loss, "points below the best of a grid"),
     (lesson04.q1, lambda t, b, s, g: b * g ** (t / s), "holds the LR constant between drops"),
     (lesson04.q1, lambda t, b, s, g: b * g ** ((t + 1) // s), "for step=29"),
     (lesson04.q2, 1e-3, "the paper's formula never uses it"),

@@ -90,3 +90,17 @@ def test_moving_average_refuses_bad_beta():
     for beta in (1.0, -0.1):
         with pytest.raises(ValueError, match="beta must be in"):
             lr_rules.MovingAverage(beta)
+
+
+def test_median_lr_is_the_median_on_a_log_scale():
+    assert lr_rules.median_lr([1e-2, 1e-4, 1e-1]) == 1e-2
+    assert lr_rules.median_lr([0.5]) == 0.5
+    assert lr_rules.median_lr([1e-3, 1e-1]) == pytest.approx(1e-2)  # the geometric mean of the middle two
+    assert lr_rules.median_lr([1e-3, 1e-2, 1e-1, 100.0]) == pytest.approx(np.sqrt(1e-3))
+    assert lr_rules.median_lr([1e-3, 1e-3, 10.0]) == 1e-3  # one far-off pick does not move it
+
+
+@pytest.mark.parametrize("lrs", [[], [0.0, 1.0], [-1.0], [float("nan"), 1.0], [float("inf")]])
+def test_median_lr_refuses_bad_lrs(lrs):
+    with pytest.raises(ValueError, match="lrs must be one or more finite numbers > 0"):
+        lr_rules.median_lr(lrs)

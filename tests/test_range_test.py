@@ -291,3 +291,106 @@ def test_two_range_tests_in_two_threads_give_their_own_results(fmnist):
     for thread in threads:
         thread.join()
     assert together == alone
+
+
+# ------------------------------------------------------------------ several tests: repeats, combine, picks
+
+def test_repeats_runs_one_test_per_seed_and_combines_them(fmnist):
+    data = fmnist.train[:2000]
+    singles = []
+    for seed in (4, 5, 6):
+        model, opt = setup()
+        singles.append(lr_range_test(model, data, opt, num_iter=40, seed=seed, progress=False))
+    model, opt = setup()
+    result = lr_range_test(model, data, opt, num_iter=40, seed=4, repeats=3, progress=False)
+    assert [t.seed for t in result.tests] == [4, 5, 6]
+    for single, test in zip(singles, result.tests):
+        assert test.losses == single.losses  # the same test as a single call with that seed
+    n = min(t.steps for t in singles)
+    assert result.steps == n
+    np.testing.assert_allclose(result.losses, np.mean([t.losses[:n] for t in singles], axis=0), rtol=1e-12)
+    np.testing.assert_allclose(result.smoothed, np.mean([t.smoothed[:n] for t in singles], axis=0), rtol=1e-12)
+    assert result.picks == [t.steepest for t in singles]
+    assert result.suggestion == sorted(result.picks)[1]  # the median of three
+    assert result.examples == sum(t.steps for t in singles) * 64
+    assert result.seconds == pytest.approx(sum(t.seconds for t in result.tests))
+
+
+def test_a_single_test_suggests_its_steepest_point_and_counts_its_examples(fmnist):
+    model, opt = setup()
+    result = lr_range_test(model, fmnist.train[:2000], opt, num_iter=30, batch_size=32, accumulation_steps=2,
+                           progress=False)
+    assert result.tests == [] and result.picks == [result.steepest] and result.suggestion == result.steepest
+    assert result.examples == result.steps * 32 * 2
+
+
+def test_a_loader_is_not_counted_in_examples(fmnist):
+    model, opt = setup()
+    data = fmnist.train[:640]
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(data.x, data.y), batch_size=64)
+    result = lr_range_test(model, loader, opt, num_iter=10, repeats=2, progress=False)
+    assert result.examples is None and len(result.tests) == 2
+
+
+def test_state_is_restored_exactly_after_repeated_tests_and_an_interrupt_in_the_second(fmnist):
+    model, opt = setup(lrcourse.SmallCNN)
+    trained_a_little(model, opt, fmnist.train)
+    before = state_of(model, opt)
+    lr_range_test(model, fmnist.train[:1000], opt, num_iter=15, end_lr=100.0, repeats=3, progress=False)
+    assert_bitwise_equal(before, state_of(model, opt))
+    started = []
+
+    def second_test_interrupts(result):
+        if result.steps == 1:
+            started.append(result)  # a new test begins
+        if len(started) == 2 and result.steps == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        lr_range_test(model, fmnist.train[:1000], opt, num_iter=10, repeats=3, progress=False,
+                      on_step=second_test_interrupts)
+    assert_bitwise_equal(before, state_of(model, opt))
+
+
+def test_stopping_one_test_stops_the_tests_still_to_come(fmnist):
+    model, opt = setup()
+    result = lr_range_test(model, fmnist.train[:640], opt, num_iter=20, repeats=3, progress=False,
+                           on_step=lambda partial: partial.steps == 5)
+    assert len(result.tests) == 1 and result.stop_reason == "stopped" and result.steps == 5
+
+
+def test_combine_takes_the_mean_up_to_the_shortest_test():
+    from lrcourse.range_test import combine
+
+    def test(losses, reason, seed):
+        lrs = list(np.geomspace(1e-3, 1.0, 5)[: len(losses)])
+        return RangeTest(start_lr=1e-3, end_lr=1.0, num_iter=5, mode="exp", lrs=lrs, losses=list(losses),
+                         smoothed=list(losses), stop_reason=reason, seconds=1.0, seed=seed)
+
+    result = combine([test([3.0, 2.0, 1.0, 4.0], "diverged", 0), test([1.0, 2.0, 3.0], "non-finite loss", 1),
+                      test([2.0, 2.0, 2.0, 2.0, 2.0], "completed", 2)])
+    assert result.steps == 3 and result.losses == [2.0, 2.0, 2.0] and result.smoothed == [2.0, 2.0, 2.0]
+    assert result.stop_reason == "non-finite loss" and result.seconds == 3.0 and len(result.tests) == 3
+
+
+@pytest.mark.parametrize("tests, match", [
+    ([], "non-empty list of RangeTest"),
+    ("not tests", "non-empty list of RangeTest"),
+    ([RangeTest(1e-3, 1.0, 5, "exp", [1e-3], [1.0], [1.0]), RangeTest(1e-3, 1.0, 6, "exp", [1e-3], [1.0], [1.0])],
+     "share one ramp"),
+    ([RangeTest(1e-3, 1.0, 5, "exp")], "at least one step"),
+])
+def test_combine_refuses_bad_tests(tests, match):
+    from lrcourse.range_test import combine
+
+    with pytest.raises(ValueError, match=match):
+        combine(tests)
+
+
+@pytest.mark.parametrize("repeats", [0, 2.0, True, "3"])
+def test_bad_repeats_raise_before_anything_changes(fmnist, repeats):
+    model, opt = setup()
+    before = state_of(model, opt)
+    with pytest.raises(ValueError, match="repeats must be an int >= 1"):
+        lr_range_test(model, fmnist.train[:64], opt, progress=False, repeats=repeats)
+    assert_bitwise_equal(before, state_of(model, opt))

@@ -3,17 +3,31 @@
 - ``q1``: the exponential LR ramp.
 - ``q2``: bias-corrected smoothing of the losses.
 - ``q3``: pick a LR from a range-test curve (:func:`curve`).
+- ``q4``: an experiment: write ``find_lr(make_model, make_optimizer, train, batch_size)``; it is run
+  on set-ups the lesson did not show, and the LR it returns must train within a margin of the
+  grader's own grid search, at a fraction of the grid's cost.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import dataclass
+from functools import partial
 
+import numpy as np
+import torch
+
+from ..data import TensorData, load_fashion_mnist
+from ..device import seeded
+from ..experiments import OPTIMIZERS
 from ..lr_rules import smooth
+from ..metrics import evaluate
+from ..models import MLP
 from ..range_test import RangeTest
 from ..schedules import ExpAnneal
+from ..train import fit
+from . import sandbox
 from .core import Question
-from .grading import Case, Incorrect, Wrong, as_number, grade_cases
+from .grading import Case, Incorrect, Wrong, as_number, call, grade_cases
 
 TITLE = "The LR range test"
 
@@ -103,6 +117,90 @@ def _grade_pick(answer) -> None:
                         "sits on the edge of divergence. Look further left")
 
 
+@dataclass(frozen=True)
+class Setup:
+    """A set-up ``find_lr`` is tried on: an MLP of ``hidden`` units trained with ``optimizer`` for
+    ``EPOCHS`` epochs on ``TRAIN_SIZE`` images from image ``first`` on (raw 0..255 pixels unless
+    ``scaled``), and the grader's grid of LRs ``10 ** (k / 3)`` for ``k`` in ``grid``."""
+
+    description: str
+    hidden: int
+    optimizer: str
+    scaled: bool
+    first: int
+    grid: range
+
+
+#: Set-ups the lesson never trains on: other widths, optimizers, pixel scales and images.
+SETUPS = (
+    Setup("an MLP of 32 hidden units, SGD with momentum 0.9, pixels scaled to [0, 1]", 32, "momentum", True, 30_000,
+          range(-9, 0)),
+    Setup("an MLP of 128 hidden units, Adam, pixels scaled to [0, 1]", 128, "adam", True, 40_000, range(-12, -3)),
+)
+TRAIN_SIZE, VAL_SIZE, EPOCHS, BATCH_SIZE, SEEDS = 4_000, 2_000, 2, 64, (0, 1)
+MARGIN = 0.03  # accuracy the found LR may lose against the grid's best: 2 epochs on 4,000 images are noisy
+#: The most examples find_lr may train on: three training runs' worth (a grid costs one run per LR).
+BUDGET = 3 * EPOCHS * TRAIN_SIZE
+
+
+class _Counter:
+    """Counts the examples that models built by the grader's ``make_model`` train on."""
+
+    def __init__(self):
+        self.examples = 0
+
+    def __call__(self, module, inputs) -> None:
+        if module.training and torch.is_grad_enabled():
+            self.examples += len(inputs[0])
+
+
+def _setup_data(setup: Setup) -> tuple[TensorData, TensorData]:
+    data = load_fashion_mnist(scaled=setup.scaled, device="cpu")
+    return data.train[setup.first:setup.first + TRAIN_SIZE], data.val[:VAL_SIZE]
+
+
+def _accuracy(setup: Setup, lr: float, train: TensorData, val: TensorData) -> float:
+    """Validation accuracy after ``EPOCHS`` epochs at ``lr``, the mean over ``SEEDS``."""
+    accuracies = []
+    for seed in SEEDS:
+        model = seeded(partial(MLP, hidden=setup.hidden), seed)
+        history = fit(model, train, OPTIMIZERS[setup.optimizer](model.parameters(), lr=lr), epochs=EPOCHS,
+                      batch_size=BATCH_SIZE, val=val, progress=False, seed=seed)
+        accuracies.append(history.val_accuracy[-1] if history.val_accuracy else evaluate(model, val)["accuracy"])
+    return float(np.mean(accuracies))
+
+
+def _grade_find_lr(find_lr) -> None:
+    for setup in SETUPS:
+        train, val = _setup_data(setup)
+        counter = _Counter()
+
+        def make_model():
+            model = seeded(partial(MLP, hidden=setup.hidden), 0)
+            model.register_forward_pre_hook(counter)
+            return model
+
+        def make_optimizer(parameters, lr):
+            return OPTIMIZERS[setup.optimizer](parameters, lr=lr)
+
+        case = f"for {setup.description}"
+        lr = as_number(call(find_lr, make_model, make_optimizer, train, BATCH_SIZE, case=case, time_limit=30),
+                       f"{case}, the LR your find_lr returned")
+        if not lr > 0:
+            raise Incorrect(f"{case}, your find_lr returned {lr:g}; a learning rate must be > 0")
+        if counter.examples > BUDGET:
+            raise Incorrect(f"{case}, your find_lr trained on {counter.examples:,} examples, more than three training "
+                            f"runs ({BUDGET:,}). Finding the LR must cost a fraction of the grid search it replaces")
+        with sandbox.stage(f"{case}, the grader's own grid search", 60):
+            grid = {10 ** (k / 3): _accuracy(setup, 10 ** (k / 3), train, val) for k in setup.grid}
+            found = _accuracy(setup, lr, train, val)
+        best = max(grid.values())
+        if found < best - MARGIN:
+            raise Incorrect(f"{case}, {EPOCHS} epochs at your LR ({lr:.2g}) reach {found:.1%} validation accuracy, "
+                            f"{100 * (best - found):.1f} points below the best of a grid of {len(grid)} LRs; it must "
+                            f"be within {100 * MARGIN:g} points")
+
+
 q1 = Question(
     "The exponential ramp", _grade_ramp,
     hints=("Each step multiplies the LR by the same factor; after num_iter - 1 steps it must be at end_lr.",
@@ -138,4 +236,22 @@ q3 = Question(
 my_lr = ex.curve().steepest
 """,
     answer_name="my_lr",
+)
+
+q4 = Question(
+    "Find the LR of a set-up you have not seen", _grade_find_lr,
+    hints=("Run the range test with the optimizer and the batch size you will train with: build it with "
+           "make_optimizer(model.parameters(), lr) (the test sets the LR itself) and pass batch_size.",
+           "One test is noisy. lr_range_test(..., repeats=3) runs three and returns their median pick as "
+           ".suggestion, at three times the cost of one test: still far below a grid search."),
+    solution="""
+from lrcourse.range_test import lr_range_test
+
+def find_lr(make_model, make_optimizer, train, batch_size):
+    model = make_model()
+    optimizer = make_optimizer(model.parameters(), 1e-3)   # the test sets the LR itself
+    test = lr_range_test(model, train, optimizer, batch_size=batch_size, repeats=3, progress=False)
+    return test.suggestion
+""",
+    answer_name="find_lr",
 )
