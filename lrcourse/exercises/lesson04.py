@@ -13,6 +13,7 @@ import torch
 
 from .. import schedules as S
 from ..data import num_batches
+from ..seeds import VERDICTS, paired
 from .core import Question
 from .grading import Case, Incorrect, as_number, call, grade_cases
 from .setups import reference_history, setup
@@ -69,7 +70,6 @@ def _grade_transformer_peak(answer) -> None:
                     "the min are equal, and evaluate there")
 
 
-VERDICTS = ("a", "b", "no clear difference")
 #: Seconds one call of the learner's compare_schedules may take (six runs of a fraction of a second, on a busy machine).
 COMPARE_SECONDS = 90.0
 _TOLERANCE = 1e-9  # the check's own run with the same seed repeats the learner's exactly
@@ -100,14 +100,6 @@ def _seed_accuracies(value, name: str, where: str) -> dict[int, float]:
     return checked
 
 
-def _expected_verdict(differences: list[float]) -> str:
-    if min(differences) > 0:
-        return "a"
-    if max(differences) < 0:
-        return "b"
-    return "no clear difference"
-
-
 def _grade_compare(compare_schedules) -> None:
     for case in _compare_cases():
         _grade_compare_case(compare_schedules, *case)
@@ -135,23 +127,24 @@ def _grade_compare_case(compare_schedules, where_setup, schedule_a, schedule_b) 
             if not math.isclose(got, history.val_accuracy[-1], rel_tol=0, abs_tol=_TOLERANCE):
                 raise Incorrect(f"{where}, your accuracy of {name!r} for seed {seed} ({got:.4f}) is not the final "
                                 f"validation accuracy of train_with_schedule with that schedule, set-up and seed")
-    differences = [a[seed] - b[seed] for seed in a]
+    seeds = sorted(a)
+    comparison = paired([a[seed] for seed in seeds], [b[seed] for seed in seeds])
     difference = result["difference"]
     if not isinstance(difference, (tuple, list)) or len(difference) != 3:
         raise Incorrect(f"{where}, 'difference' should be a tuple (mean, lowest, highest) of the per-seed "
                         f"differences a - b; got {difference!r:.200}")
     for value, name, want in zip(difference, ("mean", "lowest", "highest"),
-                                 (sum(differences) / len(differences), min(differences), max(differences))):
+                                 (comparison.mean, comparison.low, comparison.high)):
         if not math.isclose(as_number(value, f"{where}, the {name} difference"), want, rel_tol=0, abs_tol=1e-9):
             raise Incorrect(f"{where}, your {name} difference ({float(value):.4f}) is not the {name} of your "
                             "per-seed differences: take a - b seed by seed, then their mean, lowest and highest")
     verdict = result["verdict"]
     if verdict not in VERDICTS:
         raise Incorrect(f"{where}, the verdict should be one of {VERDICTS}; got {verdict!r:.100}")
-    if verdict != _expected_verdict(differences):
-        wins = sum(d > 0 for d in differences)
+    if verdict != comparison.verdict:
+        wins = sum(d > 0 for d in comparison.differences)
         raise Incorrect(f"{where}, your verdict {verdict!r} does not follow from your numbers: 'a' ended higher "
-                        f"on {wins} of {len(differences)} seeds. A verdict for one schedule needs it ahead on "
+                        f"on {wins} of {len(seeds)} seeds. A verdict for one schedule needs it ahead on "
                         "every seed; otherwise the difference is within the noise")
 
 
