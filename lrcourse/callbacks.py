@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
+from .checks import check_between, check_choice
+
 
 @dataclass
 class History:
@@ -60,6 +62,20 @@ class History:
         if self.clip_grad_norm is None or not self.grad_norm:
             return 0.0
         return float(np.mean(np.asarray(self.grad_norm) > self.clip_grad_norm))
+
+    def epochs_to_reach(self, target: float, metric: str = "val_accuracy") -> int | None:
+        """The first epoch (counted from 1) at whose end ``metric`` was at least ``target``; None if
+        no epoch reached it. ``metric`` is ``"val_accuracy"`` or ``"train_accuracy"``: the axis of
+        Smith's "iterations to reach the same accuracy" (CLR, Table 1) and of super-convergence."""
+        check_between("target", target, 0, 1, closed="both")
+        check_choice("metric", metric, ("val_accuracy", "train_accuracy"))
+        return next((epoch for epoch, value in enumerate(getattr(self, metric), start=1) if value >= target), None)
+
+    def steps_to_reach(self, target: float, metric: str = "val_accuracy") -> int | None:
+        """The optimizer steps taken by the end of :meth:`epochs_to_reach`'s epoch
+        (``epochs * steps_per_epoch``); None if no epoch reached ``target``."""
+        epochs = self.epochs_to_reach(target, metric)
+        return None if epochs is None else epochs * self.steps_per_epoch
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -8,7 +8,7 @@ import pytest  # noqa: E402
 
 import lrcourse.schedules as S  # noqa: E402
 from lrcourse import EarlyStopping, History, ReduceLROnPlateau  # noqa: E402
-from lrcourse.plots import plot_loss, plot_metrics, plot_schedule, plot_timeline, show_images  # noqa: E402
+from lrcourse.plots import plot_loss, plot_metrics, plot_schedule, plot_seeds, plot_timeline, show_images  # noqa: E402
 
 
 @pytest.fixture
@@ -74,3 +74,27 @@ def test_plot_schedule_draws_lr_and_momentum_where_there_is_one():
     assert len(lone.figure.axes) == 1 and lone.get_ylabel() == "learning rate"
     assert lone.lines[0].get_label() == "Cosine"
     plt.close("all")
+
+
+def test_plot_seeds_draws_the_mean_and_a_band_from_the_lowest_to_the_highest_seed():
+    runs = [History(val_accuracy=[0.5, 0.7]), History(val_accuracy=[0.7, 0.8]), History(val_accuracy=[0.6, 0.9])]
+    _, ax = plt.subplots()
+    assert plot_seeds(runs, ax=ax, label="cosine") is ax
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [0.6, 0.8])
+    assert ax.lines[0].get_label() == "cosine (3 seeds)"
+    band = ax.collections[0].get_paths()[0].vertices
+    for epoch, (low, high) in ((1, (0.5, 0.7)), (2, (0.7, 0.9))):
+        np.testing.assert_allclose(sorted({round(y, 6) for x, y in band if x == epoch}), [low, high])
+    plt.close("all")
+
+
+@pytest.mark.parametrize("histories, metric, words", [
+    ([], "val_accuracy", "non-empty list of History"),
+    ([[0.5]], "val_accuracy", "non-empty list of History"),
+    ([History(val_accuracy=[0.5]), History(val_accuracy=[0.5, 0.6])], "val_accuracy", "same, non-zero number"),
+    ([History()], "val_accuracy", "same, non-zero number"),
+    ([History(val_accuracy=[0.5])], "accuracy", "metric must be one of"),
+])
+def test_plot_seeds_refuses_bad_input(histories, metric, words):
+    with pytest.raises(ValueError, match=words):
+        plot_seeds(histories, metric)

@@ -16,10 +16,12 @@ def test_shown_pytorch_code_gives_the_same_lrs(family):
     exec(pytorch_code(family, KNOBS), namespace)
     optimizer, scheduler = namespace["optimizer"], namespace["scheduler"]
     schedule = FAMILIES[family][0](KNOBS)
+    # The momentum the plot draws (dashed): the schedule's own, else SGD's constant 0.9.
+    momentum = getattr(schedule, "momentum", lambda step: 0.9)
     ours, theirs = [], []
     for step in range(KNOBS.total_steps - 1):
-        theirs.append(optimizer.param_groups[0]["lr"])
-        ours.append(schedule(step))
+        theirs.append((optimizer.param_groups[0]["lr"], optimizer.param_groups[0]["momentum"]))
+        ours.append((schedule(step), momentum(step)))
         optimizer.step()
         scheduler.step()
     np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-15)

@@ -74,6 +74,31 @@ def plot_metrics(history: History, metric: str = "accuracy", ax=None, label: str
     return ax
 
 
+def plot_seeds(histories, metric: str = "val_accuracy", ax=None, label: str | None = None, linestyle: str = "-"):
+    """One run repeated over seeds: the mean of the per-epoch ``metric`` (``"val_accuracy"``,
+    ``"val_loss"``, ``"train_accuracy"`` or ``"train_loss"``) over ``histories``, with a band from
+    the lowest to the highest seed at each epoch. All histories must have the same number of epochs."""
+    metrics = ("val_accuracy", "val_loss", "train_accuracy", "train_loss")
+    if metric not in metrics:
+        raise ValueError(f"metric must be one of {metrics}; got {metric!r}")
+    histories = list(histories)
+    if not histories or not all(isinstance(history, History) for history in histories):
+        raise ValueError("histories must be a non-empty list of History")
+    lengths = {len(getattr(history, metric)) for history in histories}
+    if len(lengths) != 1 or not lengths.pop():
+        raise ValueError(f"every history must have the same, non-zero number of epochs of {metric}; got "
+                         f"{[len(getattr(history, metric)) for history in histories]}")
+    ax = axes_or_new(ax, (7, 3.5))
+    values = np.array([getattr(history, metric) for history in histories], dtype=float)
+    epochs = np.arange(1, values.shape[1] + 1)
+    line = ax.plot(epochs, values.mean(0), marker="o", markersize=3, linestyle=linestyle,
+                   label=f"{label or metric} ({len(histories)} seeds)")[0]
+    ax.fill_between(epochs, values.min(0), values.max(0), color=line.get_color(), alpha=0.15, linewidth=0)
+    ax.set(xlabel="epoch", ylabel=metric.replace("_", " "))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return ax
+
+
 def plot_parameter_histograms(models: dict, axes=None, bins: int = 60):
     """One histogram per parameter tensor (``named_parameters`` order), one colour per model.
 

@@ -32,6 +32,9 @@ class Knobs:
     total_steps: int
 
 
+# CyclicLR's default, cycle_momentum=True, moves the momentum against the LR: the schedule's .momentum.
+_MOMENTUM_NOTE = "\n# it cycles the momentum too (0.9 to 0.8, dashed); cycle_momentum=False keeps it at 0.9"
+
 # Each family: the lrcourse schedule, and PyTorch code that computes the same LRs (the tests run it).
 FAMILIES: dict[str, tuple[Callable[[Knobs], S.Schedule], Callable[[Knobs], str]]] = {
     "constant": (lambda k: S.constant(base_lr=k.base_lr),
@@ -58,16 +61,17 @@ FAMILIES: dict[str, tuple[Callable[[Knobs], S.Schedule], Callable[[Knobs], str]]
     "triangular": (
         lambda k: S.triangular(base_lr=k.base_lr, max_lr=k.max_lr, step_size=k.step_size),
         lambda k: (f"scheduler = CyclicLR(optimizer, base_lr={k.base_lr!r}, max_lr={k.max_lr!r}, "
-                   f"step_size_up={k.step_size}, mode='triangular')")),
+                   f"step_size_up={k.step_size}, mode='triangular'){_MOMENTUM_NOTE}")),
     "triangular2": (
         lambda k: S.triangular2(base_lr=k.base_lr, max_lr=k.max_lr, step_size=k.step_size),
         lambda k: (f"scheduler = CyclicLR(optimizer, base_lr={k.base_lr!r}, max_lr={k.max_lr!r}, "
-                   f"step_size_up={k.step_size}, mode='triangular2')")),
+                   f"step_size_up={k.step_size}, mode='triangular2'){_MOMENTUM_NOTE}")),
     "exp_range": (
         lambda k: S.exp_range(base_lr=k.base_lr, max_lr=k.max_lr, step_size=k.step_size,
                               gamma=k.gamma ** (1 / (2 * k.step_size))),
         lambda k: (f"scheduler = CyclicLR(optimizer, base_lr={k.base_lr!r}, max_lr={k.max_lr!r}, "
-                   f"step_size_up={k.step_size}, mode='exp_range', gamma={k.gamma ** (1 / (2 * k.step_size))!r})")),
+                   f"step_size_up={k.step_size}, mode='exp_range', gamma={k.gamma ** (1 / (2 * k.step_size))!r})"
+                   f"{_MOMENTUM_NOTE}")),
     "1-cycle": (lambda k: S.one_cycle(max_lr=k.max_lr, total_steps=k.total_steps),
                        lambda k: f"scheduler = OneCycleLR(optimizer, max_lr={k.max_lr!r}, total_steps={k.total_steps})"),
     "SGDR (cosine restarts)": (
