@@ -14,6 +14,9 @@ a running measure of each weight's own gradient size, so every weight gets its o
 
 That is the factor PyTorch applied in the last step; with weight decay, AdamW's decay and
 the other optimizers' L2 term come on top.
+
+:func:`adamw_paper` builds AdamW in Loshchilov & Hutter's own parametrisation, where the decay
+per step does not depend on the base LR (PyTorch's and Keras's AdamW multiply it by the LR).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import math
 import torch
 
 from .callbacks import Callback, FitState
+from .checks import check_at_least, check_positive
 
 #: Quantiles the monitor records, over all weights of the model.
 QUANTILES = (0.1, 0.5, 0.9)
@@ -76,6 +80,28 @@ def _formula(optimizer: torch.optim.Optimizer):
         if formula is _rmsprop and group["momentum"]:
             raise ValueError("RMSprop with momentum is not supported: its steps mix the LR into the momentum buffer")
     return formula
+
+
+def adamw_paper(params, lr: float, weight_decay: float, **kwargs) -> torch.optim.AdamW:
+    """AdamW as Loshchilov & Hutter write it ("Decoupled weight decay regularization", ICLR 2019,
+    Algorithm 2): :math:`\\theta_t = \\theta_{t-1} - \\eta_t (\\alpha \\hat m_t / (\\sqrt{\\hat v_t} + \\epsilon)
+    + \\lambda \\theta_{t-1})`, with base LR :math:`\\alpha` = ``lr``, :math:`\\lambda` = ``weight_decay`` and
+    schedule multiplier :math:`\\eta_t` = (the LR now) / ``lr``. Every step shrinks each weight by the
+    fraction :math:`\\eta_t \\lambda`, whatever the base LR.
+
+    ``torch.optim.AdamW`` shrinks by :math:`lr_t \\cdot wd = \\alpha \\eta_t \\cdot wd` instead, so the
+    paper's form is ``torch.optim.AdamW`` with ``weight_decay = λ / lr``; that is what this returns (other
+    keyword arguments go to AdamW). Exact under any scheduler that scales the LR.
+
+    Example:
+        >>> model = torch.nn.Linear(3, 1)
+        >>> optimizer = adamw_paper(model.parameters(), lr=1e-3, weight_decay=1e-4)
+        >>> optimizer.param_groups[0]["weight_decay"]   # λ / lr: PyTorch multiplies it by the LR again
+        0.1
+    """
+    lr = check_positive("lr", lr)
+    weight_decay = check_at_least("weight_decay", weight_decay, 0.0)
+    return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay / lr, **kwargs)
 
 
 @torch.no_grad()

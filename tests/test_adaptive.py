@@ -5,7 +5,7 @@ import copy
 import pytest
 import torch
 
-from lrcourse.adaptive import EffectiveLRMonitor, effective_lrs, lr_quantiles
+from lrcourse.adaptive import EffectiveLRMonitor, adamw_paper, effective_lrs, lr_quantiles
 from lrcourse.experiments import train_at_lr
 
 OPTIMIZERS = {
@@ -98,3 +98,59 @@ def test_monitor_in_fit_and_adagrad_never_grows(fmnist):
     sgd = EffectiveLRMonitor(every=10)
     train_at_lr(fmnist.train[:320], 0.05, optimizer="sgd", epochs=1, batch_size=32, callbacks=[sgd])
     assert all(q == pytest.approx((0.05,) * 3) for q in sgd.quantiles)
+
+
+def _shrink_per_step(optimizer_factory, lr, weight_decay, multipliers):
+    """The fraction a weight with no gradient loses at each step, under a LambdaLR with these multipliers."""
+    weight = torch.nn.Parameter(torch.ones(1, dtype=torch.float64))
+    optimizer = optimizer_factory([weight], lr=lr, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: multipliers[step])
+    shrinks = []
+    for _ in range(len(multipliers) - 1):
+        before = weight.item()
+        weight.grad = torch.zeros(1, dtype=torch.float64)
+        optimizer.step()
+        scheduler.step()
+        shrinks.append(1 - weight.item() / before)
+    return shrinks
+
+
+@pytest.mark.parametrize("lr", [1e-4, 1e-3, 3e-2])
+def test_adamw_paper_shrinks_by_schedule_multiplier_times_decay_whatever_the_base_lr(lr):
+    multipliers = [1.0, 0.5, 0.25, 1.0]
+    shrinks = _shrink_per_step(adamw_paper, lr, 1e-3, multipliers)
+    torch.testing.assert_close(torch.tensor(shrinks, dtype=torch.float64), 1e-3 * torch.tensor(multipliers[:-1], dtype=torch.float64),
+                               rtol=1e-6, atol=0)  # 1 - w_after / w_before cancels: ~1e-10 of 1e-6 is lost
+    # PyTorch's AdamW with the same numbers multiplies the decay by the LR as well.
+    torch_shrinks = _shrink_per_step(torch.optim.AdamW, lr, 1e-3, multipliers)
+    torch.testing.assert_close(torch.tensor(torch_shrinks), lr * torch.tensor(shrinks), rtol=1e-6, atol=0)
+
+
+def test_adamw_paper_steps_like_torch_adamw_apart_from_the_decay():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 2).double()
+    twin = copy.deepcopy(model)
+    ours = adamw_paper(model.parameters(), lr=1e-2, weight_decay=1e-3, betas=(0.8, 0.99))
+    reference = torch.optim.AdamW(twin.parameters(), lr=1e-2, weight_decay=1e-3 / 1e-2, betas=(0.8, 0.99))
+    x = torch.randn(8, 4, dtype=torch.float64)
+    for net, optimizer in ((model, ours), (twin, reference)):
+        for _ in range(3):
+            optimizer.zero_grad()
+            net(x).pow(2).mean().backward()
+            optimizer.step()
+    for a, b in zip(model.parameters(), twin.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert type(ours) is torch.optim.AdamW and effective_lrs(model, ours).keys() == {"weight", "bias"}
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(lr=0.0, weight_decay=1e-3), "lr must be"),
+    (dict(lr=-1e-3, weight_decay=1e-3), "lr must be"),
+    (dict(lr=float("nan"), weight_decay=1e-3), "lr must be"),
+    (dict(lr=1e-3, weight_decay=-1e-3), "weight_decay must be"),
+    (dict(lr=1e-3, weight_decay=float("inf")), "weight_decay must be"),
+    (dict(lr="0.001", weight_decay=1e-3), "lr must be"),
+])
+def test_adamw_paper_rejects_bad_input(kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        adamw_paper([torch.nn.Parameter(torch.ones(1))], **kwargs)

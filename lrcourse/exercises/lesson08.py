@@ -3,13 +3,17 @@
 - ``q1``: a plateau detector: the epochs at which ReduceLROnPlateau cuts the LR.
 - ``q2``: predict the epoch at which EarlyStopping stops, for a given history.
 - ``q3``: choose both patiences for a budget of stalled epochs.
+- ``q4``: an experiment: does ReduceLROnPlateau help, over seeds, paired, with a verdict against the noise.
 """
 
 from __future__ import annotations
 
+import math
+
 from ..plateau import EarlyStopping, ReduceLROnPlateau, replay
+from . import sandbox
 from .core import Question
-from .grading import Case, Incorrect, as_int_list, as_number, grade_cases
+from .grading import Case, Incorrect, as_int_list, as_number, call, grade_cases
 
 TITLE = "ReduceLROnPlateau and EarlyStopping"
 
@@ -156,4 +160,83 @@ def choose_patiences(budget, reductions):
     return plateau_patience, windows * (plateau_patience + 1)
 """,
     answer_name="choose_patiences",
+)
+
+
+Q4_LR, Q4_EPOCHS = 0.05, 6
+Q4_TIME_LIMIT = 120.0  # seconds: six trainings of 6 epochs on 1,000 images take ~7 s of CPU; room for a busy machine
+
+
+def _final_accuracy(train, val, seed: int, plateau: bool) -> float:
+    from ..experiments import train_at_lr   # training is imported only when a learner's experiment is graded
+
+    callbacks = [ReduceLROnPlateau(patience=0, factor=0.1)] if plateau else []
+    run = train_at_lr(train, Q4_LR, val=val, optimizer="momentum", epochs=Q4_EPOCHS, batch_size=64, seed=seed,
+                      callbacks=callbacks)
+    return run.history.val_accuracy[-1]
+
+
+def verdict(differences) -> str:
+    """"helps" when the mean difference is more than two standard errors above 0, "hurts" when more than two
+    below, else "unclear"."""
+    n = len(differences)
+    mean = sum(differences) / n
+    error = math.sqrt(sum((d - mean) ** 2 for d in differences) / (n - 1) / n)
+    return "helps" if mean > 2 * error else "hurts" if mean < -2 * error else "unclear"
+
+
+def _grade_plateau_gain(plateau_gain) -> None:
+    from ..data import load_fashion_mnist
+
+    with sandbox.stage("loading the grader's data", Q4_TIME_LIMIT):
+        data = load_fashion_mnist()
+    train, val, seeds = data.train[30_000:31_000], data.val[4_000:5_000], (11, 12, 13)
+    setting = f"on 1,000 training images the notebook does not use, with seeds {seeds}"
+    result = call(plateau_gain, train, val, seeds, case=setting, time_limit=Q4_TIME_LIMIT)
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise Incorrect(f"{setting}, expected a pair (differences, verdict); got {type(result).__name__}")
+    differences, said = result
+    if not isinstance(differences, (tuple, list)) or len(differences) != len(seeds):
+        raise Incorrect(f"{setting}, expected one difference per seed ({len(seeds)}); got "
+                        f"{len(differences) if isinstance(differences, (tuple, list)) else type(differences).__name__}")
+    differences = [as_number(d, "each difference") for d in differences]
+    with sandbox.stage("the grader's own run of the experiment", Q4_TIME_LIMIT):
+        wanted = [_final_accuracy(train, val, seed, True) - _final_accuracy(train, val, seed, False) for seed in seeds]
+    for seed, got, want in zip(seeds, differences, wanted):
+        if abs(got - want) > 0.005:
+            raise Incorrect(f"{setting}, the difference for seed {seed} is not the one this grader measured: train both "
+                            "runs of a seed from that same seed (the same initial weights and batches), with and "
+                            "without the callback, and subtract the final validation accuracies (with minus without)")
+    if said not in ("helps", "hurts", "unclear"):
+        raise Incorrect(f'{setting}, the verdict should be "helps", "hurts" or "unclear"; got {said!r}')
+    if said != verdict(differences):
+        raise Incorrect(f"{setting}, your differences are right but the verdict {said!r} does not follow from them: "
+                        "compare their mean with two standard errors (the standard deviation over seeds divided by "
+                        "the square root of the number of seeds)")
+
+
+q4 = Question(
+    "An experiment: does the LR cut help?", _grade_plateau_gain,
+    hints=("For each seed, two runs from the same seed: that pairs them, so the seed's own luck cancels in the "
+           "difference.",
+           "mean = sum(d) / n; standard error = sqrt(sum((d - mean)**2) / (n - 1)) / sqrt(n); \"helps\" if "
+           "mean > 2 * standard error, \"hurts\" if mean < -2 * standard error, else \"unclear\"."),
+    solution="""
+import statistics
+from lrcourse import ReduceLROnPlateau
+from lrcourse.experiments import train_at_lr
+
+def plateau_gain(train, val, seeds):
+    def final_accuracy(seed, callbacks):
+        run = train_at_lr(train, 0.05, val=val, optimizer="momentum", epochs=6, batch_size=64, seed=seed,
+                          callbacks=callbacks)
+        return run.history.val_accuracy[-1]
+
+    differences = [final_accuracy(seed, [ReduceLROnPlateau(patience=0, factor=0.1)]) - final_accuracy(seed, [])
+                   for seed in seeds]
+    mean, error = statistics.mean(differences), statistics.stdev(differences) / len(differences) ** 0.5
+    verdict = "helps" if mean > 2 * error else "hurts" if mean < -2 * error else "unclear"
+    return differences, verdict
+""",
+    answer_name="plateau_gain",
 )

@@ -3,6 +3,7 @@
 - ``q1``: one step of Adam, as ``torch.optim.Adam`` takes it.
 - ``q2``: AdaGrad's effective LR after a sequence of gradients.
 - ``q3``: how much AdaGrad's effective LR shrinks under a constant gradient.
+- ``q4``: an experiment: find a good LR for an optimizer by a sweep, graded on data and optimizers not seen.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import math
 
 import torch
 
+from . import sandbox
 from .core import Question
-from .grading import Case, Incorrect, Wrong, as_number, grade_cases
+from .grading import Case, Incorrect, Wrong, as_number, call, grade_cases
 
 TITLE = "Adaptive optimizers"
 
@@ -147,4 +149,56 @@ q3 = Question(
 shrink_factor = 10
 """,
     answer_name="shrink_factor",
+)
+
+
+Q4_LRS = tuple(10.0 ** (k / 2) for k in range(-10, 1))   # 1e-5 to 1 in half-decades
+Q4_TIME_LIMIT = 120.0  # seconds: eleven one-epoch runs on 1,000 images take a few seconds of CPU; room for a busy machine
+
+
+def _sweep(train, val, optimizer: str, lrs) -> list[float]:
+    from ..experiments import train_at_lr   # training is imported only when a learner's experiment is graded
+
+    return [train_at_lr(train, lr, val=val, optimizer=optimizer, epochs=1, batch_size=64).history.val_accuracy[-1]
+            for lr in lrs]
+
+
+def _grade_good_lr(good_lr) -> None:
+    from ..data import load_fashion_mnist
+
+    with sandbox.stage("loading the grader's data", Q4_TIME_LIMIT):
+        data = load_fashion_mnist()
+    train, val = data.train[40_000:41_000], data.val[3_000:4_000]
+    for optimizer in ("momentum", "adam"):
+        setting = f"for {optimizer!r} on 1,000 training images the notebook does not use"
+        found = as_number(call(good_lr, train, val, optimizer, list(Q4_LRS), case=setting, time_limit=Q4_TIME_LIMIT),
+                          "the LR you found")
+        if not any(math.isclose(found, lr, rel_tol=1e-9) for lr in Q4_LRS):
+            raise Incorrect(f"{setting}, {found:g} is not one of the LRs in lrs: return the LR of the sweep that did "
+                            "best")
+        with sandbox.stage("the grader's own sweep", Q4_TIME_LIMIT):
+            accuracies = _sweep(train, val, optimizer, Q4_LRS)
+        at_found = accuracies[min(range(len(Q4_LRS)), key=lambda i: abs(math.log(Q4_LRS[i] / found)))]
+        if at_found < max(accuracies) - 0.01:
+            raise Incorrect(f"{setting}, one epoch at your LR reaches a validation accuracy more than a point below the "
+                            "best LR of the sweep: train one run per LR and keep the one with the highest final "
+                            "validation accuracy")
+
+
+q4 = Question(
+    "An experiment: find a good LR", _grade_good_lr,
+    hints=("One run per LR: train_at_lr(train, lr, val=val, optimizer=optimizer, epochs=1, batch_size=64); its "
+           "history.val_accuracy[-1] is the score.",
+           "Return the LR (one of lrs) whose run scored highest: max(lrs, key=score)."),
+    solution="""
+from lrcourse.experiments import train_at_lr
+
+def good_lr(train, val, optimizer, lrs):
+    def score(lr):
+        run = train_at_lr(train, lr, val=val, optimizer=optimizer, epochs=1, batch_size=64)
+        return run.history.val_accuracy[-1]
+
+    return max(lrs, key=score)
+""",
+    answer_name="good_lr",
 )
