@@ -291,6 +291,24 @@ def _verdict(difference_low, difference_high, margin):
     return "ensemble" if difference_low > margin else "best member" if difference_high < -margin else "level"
 
 
+def epochs_one_seed(train_for, target, budgets):
+    return next((epochs for epochs in sorted(budgets) if train_for(epochs, 0) >= target), None)
+
+
+def epochs_best_seed(train_for, target, budgets):  # a lucky seed decides
+    return next((epochs for epochs in sorted(budgets) if max(train_for(epochs, s) for s in (0, 1, 2)) >= target), None)
+
+
+def epochs_in_given_order(train_for, target, budgets):
+    return next((epochs for epochs in budgets if np.mean([train_for(epochs, s) for s in (0, 1, 2)]) >= target), None)
+
+
+def epochs_largest_budget(train_for, target, budgets):
+    for epochs in budgets:
+        [train_for(epochs, s) for s in (0, 1, 2)]
+    return max(budgets)
+
+
 def verdict_one_seed(train_once, margin):
     ensemble, best = _accuracies(train_once, (0,))
     return _verdict(ensemble[0] - best[0], ensemble[0] - best[0], margin)
@@ -331,6 +349,11 @@ def verdict_without_margin(train_once, margin):
     (lesson05.q2, (0.01, 0.005), "expected 0 < base_lr < max_lr"),
     (lesson06.q1, lambda t, m, T, p: m / 25 + (m - m / 25) * min(t / (p * T), 1), "for step 1 of 100"),
     (lesson06.q2, 0.95, "where the LR is lowest"),
+    (lesson06.q3, epochs_one_seed, "trained from 1 different seed(s)"),
+    (lesson06.q3, epochs_best_seed, "in set-up B"),
+    (lesson06.q3, epochs_in_given_order, "in set-up C"),
+    (lesson06.q3, epochs_largest_budget, "in set-up A"),
+    (lesson06.q3, lambda train_for, target, budgets: "3 epochs", "return one of the budgets"),
     (lesson07.q1, lambda T_0, T_mult, n: [end + 1 for end in lesson07.cycle_ends(T_0, T_mult, n)], "first steps of the new"),
     (lesson07.q1, lambda T_0, T_mult, n: list(range(T_0 - 1, n, T_0)), "for T_0=3, T_mult=2"),
     (lesson07.q2, lambda p: p.argmax(2).mode(0).values, "members give [0.55, 0.45], [0.55, 0.45], [0.05, 0.95]"),
