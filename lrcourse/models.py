@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from .checks import check_int
+from .checks import check_bool, check_int
 
 
 class MLP(nn.Sequential):
@@ -22,7 +22,9 @@ class MLP(nn.Sequential):
         )
 
 
-def _conv_block(c_in: int, c_out: int) -> nn.Sequential:
+def _conv_block(c_in: int, c_out: int, batch_norm: bool) -> nn.Sequential:
+    if not batch_norm:
+        return nn.Sequential(nn.Conv2d(c_in, c_out, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
     # No conv bias: BatchNorm's shift does its job.
     return nn.Sequential(
         nn.Conv2d(c_in, c_out, kernel_size=3, padding=1, bias=False),
@@ -35,17 +37,20 @@ def _conv_block(c_in: int, c_out: int) -> nn.Sequential:
 class SmallCNN(nn.Sequential):
     """Two conv-BN-ReLU-pool blocks (28x28 -> 14x14 -> 7x7) and one linear head.
 
-    ``channels=(16, 32)`` keeps an epoch on a 2-core CPU in the tens of seconds."""
+    ``channels=(16, 32)`` keeps an epoch on a 2-core CPU in the tens of seconds.
+    ``batch_norm=False`` drops the BatchNorm layers (the convolutions get a bias instead), to
+    measure what batch norm does to the usable LR (lesson 06)."""
 
-    def __init__(self, channels: tuple[int, int] = (16, 32), num_classes: int = 10):
+    def __init__(self, channels: tuple[int, int] = (16, 32), num_classes: int = 10, batch_norm: bool = True):
         if not isinstance(channels, (tuple, list)) or len(channels) != 2:
             raise ValueError(f"channels must be two ints >= 1; got {channels!r}")
         for index, value in enumerate(channels):
             check_int(f"channels[{index}]", value, 1)
+        check_bool("batch_norm", batch_norm)
         c1, c2 = channels
         super().__init__(
-            _conv_block(1, c1),
-            _conv_block(c1, c2),
+            _conv_block(1, c1, batch_norm),
+            _conv_block(c1, c2, batch_norm),
             nn.Flatten(),
             nn.Linear(c2 * 7 * 7, num_classes),
         )

@@ -8,6 +8,10 @@ A surface is a function of a point ``w`` (a 1-D or 2-D NumPy vector) with its gr
 and returns the whole path. On a quadratic ``f(w) = curvature / 2 * w**2`` each step
 multiplies ``w`` by ``1 - lr * curvature``: the path shrinks for ``0 < lr < 2 / curvature``
 (and flips sign every step once ``lr > 1 / curvature``), and it grows for ``lr > 2 / curvature``.
+
+With heavy-ball momentum ``beta`` (PyTorch's SGD: ``v <- beta * v + grad f(w)``, ``w <- w - lr * v``)
+the quadratic's limit moves to ``lr < 2 * (1 + beta) / curvature``: the roots of
+``z**2 - (1 + beta - lr * curvature) * z + beta`` lie inside the unit circle exactly then.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from .checks import check_int, check_positive
+from .checks import check_int, check_number, check_positive
 
 #: A path whose loss rises above this many times its starting loss has diverged.
 DIVERGENCE_FACTOR = 1e6
@@ -185,6 +189,7 @@ class Descent:
     path: np.ndarray
     loss: np.ndarray
     diverged_at: int | None
+    momentum: float = 0.0
 
     @property
     def diverged(self) -> bool:
@@ -201,8 +206,10 @@ class Descent:
         return int(np.sum(offset[1:] * offset[:-1] < 0))
 
 
-def gradient_descent(surface: Surface, start, lr: float, steps: int = 50) -> Descent:
-    """Run ``steps`` steps of ``w <- w - lr * grad f(w)`` from ``start``."""
+def gradient_descent(surface: Surface, start, lr: float, steps: int = 50, momentum: float = 0.0) -> Descent:
+    """Run ``steps`` steps of ``w <- w - lr * grad f(w)`` from ``start``; with ``momentum`` (beta
+    in [0, 1)) the heavy-ball steps of PyTorch's SGD, ``v <- beta * v + grad f(w)`` (``v`` starts at 0),
+    ``w <- w - lr * v``."""
     start = np.atleast_1d(np.asarray(start, dtype=float))
     if start.shape != (surface.dim,):
         raise ValueError(f"start must have {surface.dim} coordinate(s) for {surface.name}; got {start.tolist()}")
@@ -210,18 +217,21 @@ def gradient_descent(surface: Surface, start, lr: float, steps: int = 50) -> Des
         raise ValueError(f"start must be finite; got {start.tolist()}")
     lr = check_positive("lr", lr)
     check_int("steps", steps, 1)
+    momentum = check_number("momentum", momentum, 0, 1, high_open=True)
 
     path, loss = [start], [float(surface.f(start))]
     limit = max(abs(loss[0]), 1e-12) * DIVERGENCE_FACTOR
     diverged_at = None
-    w = start
+    w, velocity = start, np.zeros_like(start)
     # Overflow on the way to infinity is the expected outcome of a divergent run.
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(1, steps + 1):
-            w = w - lr * surface.grad(w)
+            velocity = momentum * velocity + surface.grad(w)
+            w = w - lr * velocity
             path.append(w)
             loss.append(float(surface.f(w)))
             if not np.isfinite(loss[-1]) or abs(loss[-1]) > limit:
                 diverged_at = t
                 break
-    return Descent(surface=surface, lr=float(lr), path=np.array(path), loss=np.array(loss), diverged_at=diverged_at)
+    return Descent(surface=surface, lr=float(lr), path=np.array(path), loss=np.array(loss), diverged_at=diverged_at,
+                   momentum=momentum)

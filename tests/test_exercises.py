@@ -300,6 +300,58 @@ def find_lr_lowest_loss(make_model, make_optimizer, train, batch_size):
                          progress=False).lowest
 
 
+def _accuracies(train_once, seeds, pick_member=max):
+    ensemble, member = [], []
+    for seed in seeds:
+        probabilities, labels = train_once(seed)
+        ensemble.append((probabilities.mean(0).argmax(1) == labels).float().mean().item())
+        member.append(pick_member([(m.argmax(1) == labels).float().mean().item() for m in probabilities]))
+    return np.array(ensemble), np.array(member)
+
+
+def _verdict(difference_low, difference_high, margin):
+    return "ensemble" if difference_low > margin else "best member" if difference_high < -margin else "level"
+
+
+def epochs_one_seed(train_for, target, budgets):
+    return next((epochs for epochs in sorted(budgets) if train_for(epochs, 0) >= target), None)
+
+
+def epochs_best_seed(train_for, target, budgets):  # a lucky seed decides
+    return next((epochs for epochs in sorted(budgets) if max(train_for(epochs, s) for s in (0, 1, 2)) >= target), None)
+
+
+def epochs_in_given_order(train_for, target, budgets):
+    return next((epochs for epochs in budgets if np.mean([train_for(epochs, s) for s in (0, 1, 2)]) >= target), None)
+
+
+def epochs_largest_budget(train_for, target, budgets):
+    for epochs in budgets:
+        [train_for(epochs, s) for s in (0, 1, 2)]
+    return max(budgets)
+
+
+def verdict_one_seed(train_once, margin):
+    ensemble, best = _accuracies(train_once, (0,))
+    return _verdict(ensemble[0] - best[0], ensemble[0] - best[0], margin)
+
+
+def verdict_from_means(train_once, margin):  # not paired: a mean can hide a seed that loses
+    ensemble, best = _accuracies(train_once, (0, 1, 2))
+    difference = ensemble.mean() - best.mean()
+    return _verdict(difference, difference, margin)
+
+
+def verdict_against_last_member(train_once, margin):
+    ensemble, last = _accuracies(train_once, (0, 1, 2), pick_member=lambda accuracies: accuracies[-1])
+    return _verdict((ensemble - last).min(), (ensemble - last).max(), margin)
+
+
+def verdict_without_margin(train_once, margin):
+    ensemble, best = _accuracies(train_once, (0, 1, 2))
+    return _verdict((ensemble - best).min(), (ensemble - best).max(), 0.0)
+
+
 @pytest.mark.parametrize("question, answer, words", [
     (lesson03.q1, linear_ramp, "your ramp is linear"),
     (lesson03.q1, ramp_one_short, "it should start at start_lr and end exactly at end_lr"),
@@ -322,11 +374,21 @@ def find_lr_lowest_loss(make_model, make_optimizer, train, batch_size):
     (lesson05.q2, (0.01, 0.005), "expected 0 < base_lr < max_lr"),
     (lesson06.q1, lambda t, m, T, p: m / 25 + (m - m / 25) * min(t / (p * T), 1), "for step 1 of 100"),
     (lesson06.q2, 0.95, "where the LR is lowest"),
+    (lesson06.q3, epochs_one_seed, "trained from 1 different seed(s)"),
+    (lesson06.q3, epochs_best_seed, "in set-up B"),
+    (lesson06.q3, epochs_in_given_order, "in set-up C"),
+    (lesson06.q3, epochs_largest_budget, "in set-up A"),
+    (lesson06.q3, lambda train_for, target, budgets: "3 epochs", "return one of the budgets"),
     (lesson07.q1, lambda T_0, T_mult, n: [end + 1 for end in lesson07.cycle_ends(T_0, T_mult, n)], "first steps of the new"),
     (lesson07.q1, lambda T_0, T_mult, n: list(range(T_0 - 1, n, T_0)), "for T_0=3, T_mult=2"),
     (lesson07.q2, lambda p: p.argmax(2).mode(0).values, "members give [0.55, 0.45], [0.55, 0.45], [0.05, 0.95]"),
     (lesson07.q2, lambda p: p.log().mean(0).argmax(1), "members give [0.99, 0.01]"),
     (lesson07.q2, lambda p: p.mean(1).argmax(1), "Which dimension holds the members?"),
+    (lesson07.q3, verdict_one_seed, "from 1 different seed(s)"),
+    (lesson07.q3, lambda train_once, margin: "yes", "one of 'ensemble', 'best member' or 'level'"),
+    (lesson07.q3, verdict_from_means, "in set-up D"),
+    (lesson07.q3, verdict_against_last_member, "in set-up C"),
+    (lesson07.q3, verdict_without_margin, "in set-up B"),
     (lesson08.q1, reductions_at_patience, "when that count reaches patience, or when it goes past it?"),
     (lesson08.q1, reductions_against_previous_epoch, "reduces the LR at epoch 4 and you do not"),
     (lesson08.q2, 9, "at epoch 9 EarlyStopping is still waiting"),

@@ -41,6 +41,29 @@ def test_gradient_descent_matches_torch_sgd():
     np.testing.assert_allclose(descent.path[-1], w.detach().numpy(), atol=1e-12)
 
 
+@pytest.mark.parametrize("momentum", [0.5, 0.9])
+def test_momentum_matches_torch_sgd(momentum):
+    surface = valley((1.0, 20.0))
+    descent = gradient_descent(surface, (-2.0, 1.0), 0.05, steps=10, momentum=momentum)
+    w = torch.nn.Parameter(torch.tensor([-2.0, 1.0], dtype=torch.float64))
+    optimizer = torch.optim.SGD([w], lr=0.05, momentum=momentum)
+    for _ in range(10):
+        optimizer.zero_grad()
+        (0.5 * (w[0] ** 2 + 20 * w[1] ** 2)).backward()
+        optimizer.step()
+    np.testing.assert_allclose(descent.path[-1], w.detach().numpy(), atol=1e-12)
+    assert descent.momentum == momentum
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.5, 0.85, 0.95])
+@pytest.mark.parametrize("curvature", [1.0, 4.0])
+def test_with_momentum_divergence_starts_at_two_times_one_plus_beta_over_curvature(momentum, curvature):
+    limit = 2 * (1 + momentum) / curvature
+    below = gradient_descent(quadratic(curvature), 1.0, 0.99 * limit, steps=2000, momentum=momentum)
+    above = gradient_descent(quadratic(curvature), 1.0, 1.01 * limit, steps=2000, momentum=momentum)
+    assert below.final_loss < below.loss[0] < above.final_loss
+
+
 def test_divergent_run_stops_and_is_marked():
     descent = gradient_descent(quadratic(1.0), 1.0, 3.0, steps=1000)
     assert descent.diverged and descent.diverged_at == len(descent.loss) - 1 < 1000
@@ -63,6 +86,9 @@ def test_two_minima_lr_decides_the_basin():
     (dict(start=(np.nan, 0.0), lr=0.1, steps=5), "start must be finite"),
     (dict(start=(1.0, 0.0), lr=0.0, steps=5), "lr must be"),
     (dict(start=(1.0, 0.0), lr=0.1, steps=0), "steps must be"),
+    (dict(start=(1.0, 0.0), lr=0.1, momentum=1.0), "momentum must be a finite number in"),
+    (dict(start=(1.0, 0.0), lr=0.1, momentum=-0.1), "momentum must be"),
+    (dict(start=(1.0, 0.0), lr=0.1, momentum="0.9"), "momentum must be a number"),
 ])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -2,6 +2,8 @@
 
 - ``q1``: the 1-cycle LR as a function of the step, as PyTorch's OneCycleLR computes it.
 - ``q2``: the momentum at the LR's peak.
+- ``q3``: an experiment on Smith & Topin's axis: the fewest epochs at which a baseline reaches a target
+  accuracy, over seeds.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import math
 
 import torch
 
+from ..compare import speedup
 from .core import Question
 from .grading import Case, Incorrect, as_number, grade_cases
 
@@ -89,4 +92,72 @@ q2 = Question(
 momentum_at_peak = 0.85
 """,
     answer_name="momentum_at_peak",
+)
+
+
+class _BudgetRuns:
+    """A stand-in for "train the baseline for ``epochs`` epochs from ``seed`` and return its final
+    accuracy": a saturating curve ``top - drop * exp(-epochs / tau)`` plus noise drawn from a
+    generator seeded by the set-up, the budget and the seed (the same call gives the same number).
+    It records the ``(epochs, seed)`` pairs asked for."""
+
+    def __init__(self, setup: int, top: float, drop: float, tau: float, noise: float):
+        self.setup, self.top, self.drop, self.tau, self.noise, self.calls = setup, top, drop, tau, noise, []
+
+    def __call__(self, epochs, seed):
+        self.calls.append((epochs, seed))
+        generator = torch.Generator().manual_seed(100_000 * self.setup + 1000 * int(epochs) + int(seed))
+        return self.top - self.drop * math.exp(-epochs / self.tau) + self.noise * float(torch.randn(1, generator=generator))
+
+    def seeds_at(self, epochs) -> list:
+        return sorted({seed for budget, seed in self.calls if budget == epochs})
+
+
+def _budget_setups():
+    return [("set-up A (budgets 2, 3, 4, 6, 8; target 0.85)", _BudgetRuns(1, 0.88, 0.12, 2.0, 0.003), 0.85,
+             (2, 3, 4, 6, 8)),
+            ("set-up B (noisy runs; target 0.86)", _BudgetRuns(2, 0.87, 0.10, 2.5, 0.012), 0.86, (1, 2, 3, 4, 6, 8)),
+            ("set-up C (budgets given out of order; target 0.86)", _BudgetRuns(3, 0.88, 0.12, 2.0, 0.003), 0.86,
+             (8, 2, 6, 3, 4))]
+
+
+def _check_epochs_to_target(got, case: Case) -> str | None:
+    runs, target, budgets = case.args
+    if got not in budgets:
+        return f"you return {got!r}; return one of the budgets (in these set-ups the largest reaches the target)"
+    needed = [budget for budget in budgets if budget <= got]
+    thin = [budget for budget in sorted(needed) if len(runs.seeds_at(budget)) < 3]
+    if thin:
+        return (f"the budget of {thin[0]} epochs was trained from {len(runs.seeds_at(thin[0]))} different seed(s); "
+                "every budget up to your answer needs at least 3, so that a lucky seed cannot decide")
+    fresh = _BudgetRuns(runs.setup, runs.top, runs.drop, runs.tau, runs.noise)
+    baseline = {budget: [fresh(budget, seed) for seed in runs.seeds_at(budget)] for budget in needed}
+    expected = speedup(1, [target], baseline).matched_at
+    if got != expected:
+        return (f"you return {got!r}, but over the seeds you ran, the smallest budget whose MEAN final accuracy "
+                f"reaches the target is another one. Average each budget over its seeds, and look at the budgets "
+                "from the smallest up")
+    return None
+
+
+def _grade_epochs_to_target(epochs_to_target) -> None:
+    cases = (Case(f"in {description}", (runs, target, budgets)) for description, runs, target, budgets
+             in _budget_setups())
+    grade_cases(epochs_to_target, cases, _check_epochs_to_target)
+
+
+q3 = Question(
+    "Epochs to a target accuracy: an experiment over seeds", _grade_epochs_to_target,
+    hints=("For each budget (smallest first), call train_for(epochs, seed) for three or more different seeds: each "
+           "call is a full run with that budget.",
+           "lrcourse.compare.speedup(1, [target], {budget: accuracies, ...}).matched_at is the smallest budget whose "
+           "mean reaches the target (or None)."),
+    solution="""
+from lrcourse.compare import speedup
+
+def epochs_to_target(train_for, target, budgets):
+    baseline = {epochs: [train_for(epochs, seed) for seed in (0, 1, 2)] for epochs in budgets}
+    return speedup(1, [target], baseline).matched_at
+""",
+    answer_name="epochs_to_target",
 )

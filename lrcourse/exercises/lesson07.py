@@ -2,12 +2,14 @@
 
 - ``q1``: the steps at which SGDR ends a cycle (where a snapshot is taken).
 - ``q2``: an ensemble's prediction from its members' probabilities.
+- ``q3``: an experiment: is the ensemble ahead of its best member, over seeds, paired, beyond a margin?
 """
 
 from __future__ import annotations
 
 import torch
 
+from ..compare import compare
 from ..snapshots import cycle_ends
 from .core import Question
 from .grading import Case, as_int_list, grade_cases
@@ -101,4 +103,97 @@ def ensemble_predict(probabilities):
     return probabilities.mean(dim=0).argmax(dim=1)
 """,
     answer_name="ensemble_predict",
+)
+
+
+class _SnapshotRuns:
+    """A stand-in for "train with restarts from this seed and return the snapshots' predictions": for
+    ``seed`` it returns ``(probabilities, labels)``, the members' probabilities of shape
+    ``(members, examples, classes)`` and the true classes, drawn from a generator seeded by the
+    set-up and the seed (so the same seed gives the same run). Each set-up mixes a signal the
+    members share, noise of their own (which averaging cancels) and, in ``misled`` members, a
+    confident wrong class they share (which averaging cannot cancel). It records the seeds asked for."""
+
+    def __init__(self, setup: int, signal: float, own_noise: float, misled: int, members: int = 4,
+                 flip_odd_seeds: bool = False):
+        self.setup, self.signal, self.own_noise, self.misled = setup, signal, own_noise, misled
+        self.members, self.flip_odd_seeds, self.seeds = members, flip_odd_seeds, []
+
+    def __call__(self, seed):
+        self.seeds.append(seed)
+        generator = torch.Generator().manual_seed(1000 * self.setup + int(seed))
+        examples, classes = 300, 5
+        labels = torch.randint(classes, (examples,), generator=generator)
+        shared = torch.randn(examples, classes, generator=generator)
+        wrong = (labels + torch.randint(1, classes, (examples,), generator=generator)) % classes
+        misled = self.misled if not (self.flip_odd_seeds and int(seed) % 2) else 0
+        logits = []
+        for member in range(self.members):
+            own = self.own_noise * torch.randn(examples, classes, generator=generator)
+            member_logits = self.signal * torch.nn.functional.one_hot(labels, classes) + shared + own
+            if member >= self.members - misled:   # the last members share a confident mistake on a third of the images
+                lead = torch.rand(examples, generator=generator) < 0.35
+                member_logits = member_logits + 6.0 * lead[:, None] * torch.nn.functional.one_hot(wrong, classes)
+            logits.append(member_logits)
+        return torch.softmax(torch.stack(logits), dim=2), labels
+
+
+def _verdict_setups():
+    return [("set-up A (members with noise of their own)", _SnapshotRuns(1, 2.0, 2.5, 0), 0.01),
+            ("set-up B (the same set-up, a margin of 0.5)", _SnapshotRuns(2, 2.0, 2.5, 0), 0.5),
+            ("set-up C (three members share a confident mistake)", _SnapshotRuns(3, 2.5, 0.3, 3), 0.01),
+            ("set-up D (the shared mistake in even seeds only)", _SnapshotRuns(4, 2.0, 2.5, 3, flip_odd_seeds=True),
+             0.01)]
+
+
+def _expected_verdict(runs: _SnapshotRuns, margin: float, seeds) -> str:
+    ensemble, best = [], []
+    for seed in seeds:
+        probabilities, labels = runs(seed)
+        ensemble.append(float((probabilities.mean(0).argmax(1) == labels).float().mean()))
+        best.append(max(float((member.argmax(1) == labels).float().mean()) for member in probabilities))
+    return {"a": "ensemble", "b": "best member", "level": "level"}[compare(ensemble, best, margin).verdict]
+
+
+def _check_verdict(got, case: Case) -> str | None:
+    runs, margin = case.args
+    seeds = sorted(set(runs.seeds))
+    if got not in ("ensemble", "best member", "level"):
+        return f"you return {got!r}; return one of 'ensemble', 'best member' or 'level'"
+    if len(seeds) < 3:
+        return (f"you trained from {len(seeds)} different seed(s); a verdict needs at least 3, and the seeds "
+                "must differ")
+    expected = _expected_verdict(_SnapshotRuns(runs.setup, runs.signal, runs.own_noise, runs.misled, runs.members,
+                                               runs.flip_odd_seeds), margin, seeds)
+    if got != expected:
+        return (f"you return {got!r}, but that is not what a paired comparison over the seeds you ran ({seeds}) "
+                f"says. Compare, seed by seed, the ensemble's accuracy with the best member's of the same run, and "
+                f"call a winner only if it wins every seed by more than margin={margin:g}")
+    return None
+
+
+def _grade_verdict(ensemble_verdict) -> None:
+    cases = (Case(f"in {description}", (runs, margin)) for description, runs, margin in _verdict_setups())
+    grade_cases(ensemble_verdict, cases, _check_verdict)
+
+
+q3 = Question(
+    "Is the ensemble ahead? An experiment over seeds", _grade_verdict,
+    hints=("Call train_once(seed) for three or more different seeds; each call is one training run with its "
+           "snapshots, and its best member is the best snapshot of that same run.",
+           "For each seed: the ensemble's accuracy (average the probabilities, then argmax, compare with labels) "
+           "minus the best member's accuracy. lrcourse.compare.compare(ensemble, best, margin).verdict reads those "
+           "paired differences: 'a' (every seed above margin), 'b' (every seed below -margin), else 'level'."),
+    solution="""
+from lrcourse.compare import compare
+
+def ensemble_verdict(train_once, margin):
+    ensemble, best = [], []
+    for seed in (0, 1, 2):
+        probabilities, labels = train_once(seed)
+        ensemble.append((probabilities.mean(0).argmax(1) == labels).float().mean().item())
+        best.append(max((member.argmax(1) == labels).float().mean().item() for member in probabilities))
+    return {"a": "ensemble", "b": "best member", "level": "level"}[compare(ensemble, best, margin).verdict]
+""",
+    answer_name="ensemble_verdict",
 )
