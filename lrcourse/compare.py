@@ -69,11 +69,18 @@ class Comparison:
 
     @property
     def verdict(self) -> str:
-        if self.low > self.margin:
-            return "a"
-        if self.high < -self.margin:
-            return "b"
-        return "level"
+        return winner(self.differences, self.margin) or "level"
+
+
+def winner(differences: Sequence[float], margin: float = 0.0) -> str | None:
+    """The course's rule for paired differences ``a - b`` over seeds: ``"a"`` when every one is
+    above ``margin``, ``"b"`` when every one is below ``-margin``, else None (within the noise).
+    :class:`Comparison`, :class:`lrcourse.seeds.Paired` and the home experiment's report use it."""
+    if min(differences) > margin:
+        return "a"
+    if max(differences) < -margin:
+        return "b"
+    return None
 
 
 def compare(a: Sequence[float], b: Sequence[float], margin: float = 0.0) -> Comparison:

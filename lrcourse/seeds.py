@@ -15,6 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from .checks import as_float
+from .compare import winner
 
 VERDICTS = ("a", "b", "no clear difference")
 
@@ -44,7 +45,7 @@ class Paired:
     def verdict(self) -> str:
         """``"a"`` if ``a`` is ahead on every seed (``low > 0``), ``"b"`` if ``b`` is (``high < 0``),
         else ``"no clear difference"``."""
-        return "a" if self.low > 0 else "b" if self.high < 0 else "no clear difference"
+        return winner(self.differences) or "no clear difference"
 
     def __str__(self) -> str:
         wins = sum(d > 0 for d in self.differences)

@@ -191,7 +191,7 @@ def _counting_model():
     (dict(runs=("found", "warmup")), ValueError, "every name in runs must be one of"),
     (dict(runs=("found", "found")), ValueError, "runs must not repeat"),
     (dict(num_iter=5), ValueError, "num_iter must be an int >= 10"),
-    (dict(val_fraction=1.0), ValueError, "val_fraction must be a number in"),
+    (dict(val_fraction=1.0), ValueError, "val_fraction must be a finite number in"),
     (dict(on_progress="yes"), TypeError, "on_progress must be callable"),
     (dict(batch_size=128), ValueError, "epochs x batches per epoch must be at least 4 for 1-cycle"),
 ])
@@ -236,7 +236,7 @@ def test_report_statistics_are_paired_by_seed():
     assert report.final_accuracies("found") == {0: 0.93, 1: 0.92, 2: 0.95}
     assert report.mean("one_cycle") == pytest.approx(0.95) and report.spread("found") == pytest.approx(0.03)
     difference = report.difference("one_cycle", "found")
-    assert difference.per_seed == pytest.approx((0.01, 0.03, 0.01))
+    assert difference.differences == pytest.approx((0.01, 0.03, 0.01))
     assert (difference.mean, difference.low, difference.high) == pytest.approx((0.05 / 3, 0.01, 0.03))
     assert report.beats("one_cycle", "found") and not report.beats("found", "default")  # seed 1 is level
     assert report.best == "one_cycle" and report.names == ["default", "found", "one_cycle"]

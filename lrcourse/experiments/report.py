@@ -30,6 +30,7 @@ import numpy as np
 
 from ..callbacks import History
 from ..range_test import RangeTest
+from ..seeds import Paired
 
 #: The runs of a home experiment, by name, as they are labelled in the table and the plots.
 RUN_LABELS = {"default": "default LR, constant", "found": "found LR, constant", "cosine": "found LR, cosine",
@@ -55,35 +56,13 @@ class SeedRun:
         return float(history.val_accuracy[-1]) if history.val_accuracy and not history.diverged else math.nan
 
 
-@dataclass(frozen=True)
-class Difference:
-    """The paired difference ``a - b`` of final validation accuracy over seeds: its ``mean`` and
-    its ``low`` and ``high`` over the seeds (the seed spread)."""
-
-    a: str
-    b: str
-    per_seed: tuple[float, ...]
-
-    @property
-    def mean(self) -> float:
-        return float(np.mean(self.per_seed))
-
-    @property
-    def low(self) -> float:
-        return float(np.min(self.per_seed))
-
-    @property
-    def high(self) -> float:
-        return float(np.max(self.per_seed))
-
-
-def paired_difference(first: dict[int, float], second: dict[int, float], a: str = "a", b: str = "b") -> Difference:
-    """The :class:`Difference` ``first - second`` of two ``{seed: value}`` dicts (two runs, or the
+def paired_difference(first: dict[int, float], second: dict[int, float], a: str = "a", b: str = "b") -> Paired:
+    """The :class:`~lrcourse.seeds.Paired` difference ``first - second`` of two ``{seed: value}`` dicts (two runs, or the
     same run of two reports), over the seeds both hold, in ``first``'s order."""
     seeds = [seed for seed in first if seed in second]
     if not seeds:
         raise ValueError(f"{a!r} and {b!r} share no seed")
-    return Difference(a, b, tuple(first[seed] - second[seed] for seed in seeds))
+    return Paired(a, b, tuple(first[seed] - second[seed] for seed in seeds))
 
 
 @dataclass
@@ -153,13 +132,13 @@ class Report:
         values = list(self.final_accuracies(name).values())
         return float(np.ptp(values)) if values else math.nan
 
-    def difference(self, a: str, b: str) -> Difference:
+    def difference(self, a: str, b: str) -> Paired:
         """The paired difference of final validation accuracy, ``a - b``, over the seeds both ran."""
         return paired_difference(self.final_accuracies(a), self.final_accuracies(b), a, b)
 
     def beats(self, a: str, b: str) -> bool:
         """Whether ``a`` ended with a higher validation accuracy than ``b`` on every seed."""
-        return self.difference(a, b).low > 0
+        return self.difference(a, b).verdict == "a"
 
     @property
     def best(self) -> str:
