@@ -138,6 +138,17 @@ def as_number(answer: Any, what: str = "your answer") -> float:
     return value
 
 
+def per_seed(value: Any, what: str, minimum: int = 3) -> dict:
+    """``value`` checked as ``{seed: result}`` with at least ``minimum`` seeds, each an int >= 0;
+    else :class:`Wrong` naming ``what`` (an experiment question's per-seed table)."""
+    if not isinstance(value, dict) or len(value) < minimum:
+        raise Wrong(f"{what} must map at least {minimum} seeds to their results: one seed cannot tell a difference "
+                    "from noise")
+    if not all(isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0 for seed in value):
+        raise Wrong(f"the seeds of {what} must be ints >= 0")
+    return value
+
+
 def as_int_list(answer: Any, what: str, case: str) -> list[int]:
     """``answer`` as a list of ints, or :class:`Incorrect` saying that ``case`` expected a list of ``what``."""
     try:

@@ -20,7 +20,7 @@ from ..models import MLP
 from ..surfaces import curvatures, sharp_and_flat
 from . import sandbox
 from .core import Question
-from .grading import Case, Incorrect, Wrong, as_number, call, grade_cases
+from .grading import Case, Incorrect, Wrong, as_number, call, grade_cases, per_seed
 
 TITLE = "The loss landscape, sharpness and the LR"
 
@@ -120,12 +120,7 @@ def _flatness_result(result, lrs) -> dict:
     if not isinstance(table, dict) or sorted(table) != sorted(lrs):
         raise Wrong(f"result['sharpness'] must have one entry per LR, keys {sorted(lrs)}")
     for lr in lrs:
-        per_seed = table[lr]
-        if not isinstance(per_seed, dict) or len(per_seed) < 3:
-            raise Wrong(f"for lr={lr:g}, result['sharpness'] must map at least 3 seeds to their sharpness: one seed "
-                        "cannot tell a difference from noise")
-        if not all(isinstance(seed, int) and seed >= 0 for seed in per_seed):
-            raise Wrong(f"for lr={lr:g}, the seeds must be ints >= 0")
+        per_seed(table[lr], f"result['sharpness'][{lr:g}]")
     return table
 
 

@@ -20,7 +20,7 @@ from ..train import fit
 from ..weight_norms import WeightNormMonitor
 from . import sandbox
 from .core import Question
-from .grading import Case, Incorrect, Wrong, as_number, call, grade_cases
+from .grading import Case, Incorrect, Wrong, as_number, call, grade_cases, per_seed
 from .lesson13 import teacher_data
 
 TITLE = "Fine-tuning, weight decay and clipping"
@@ -110,12 +110,7 @@ def _decay_table(result) -> dict:
     if not isinstance(table, dict) or set(table) != {"without", "with"}:
         raise Wrong("result['relative_step'] must have the keys 'without' and 'with' (weight decay)")
     for key in ("without", "with"):
-        per_seed = table[key]
-        if not isinstance(per_seed, dict) or len(per_seed) < 3:
-            raise Wrong(f"result['relative_step'][{key!r}] must map at least 3 seeds to a relative step: one seed "
-                        "cannot tell a difference from noise")
-        if not all(isinstance(seed, int) and seed >= 0 for seed in per_seed):
-            raise Wrong(f"the seeds of result['relative_step'][{key!r}] must be ints >= 0")
+        per_seed(table[key], f"result['relative_step'][{key!r}]")
     return table
 
 
