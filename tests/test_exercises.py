@@ -12,6 +12,7 @@ import lrcourse.exercises as exercises
 from lrcourse.exercises import (core, grading, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07,
                                 lesson08, lesson09, lesson10, lesson11)
 from lrcourse.range_test import lr_range_test
+from lrcourse.surfaces import curvatures, gradient_descent
 from test_exercises_home import notebook_context
 
 LESSON_MODULES = [importlib.import_module(f"lrcourse.exercises.{key}") for key in exercises.LESSONS]
@@ -414,3 +415,26 @@ def verdict_without_margin(train_once, margin):
 def test_later_lessons_wrong_answers(question, answer, words):
     feedback = question.feedback(answer)
     assert feedback.outcome == core.INCORRECT and words in feedback.message, feedback.message
+
+
+# --- lesson 01 q4: the stability limit with momentum, found by experiment -------------------------------------
+
+def limit_without_momentum(surface, start, momentum):  # 2 / c: the limit of plain gradient descent
+    return 2 / max(curvatures(surface, np.zeros(surface.dim)))
+
+
+def limit_on_a_coarse_grid(surface, start, momentum):  # right method, too coarse to find the boundary
+    lrs = np.geomspace(1e-3, 10, 20)
+    return max(lr for lr in lrs if not gradient_descent(surface, start, lr, 400, momentum=momentum).diverged)
+
+
+def limit_overshot(surface, start, momentum):
+    return 1.2 * 2 * (1 + momentum) / max(curvatures(surface, np.zeros(surface.dim)))
+
+
+@pytest.mark.parametrize("answer, named", [(limit_without_momentum, "still settles: your LR is below the boundary"),
+                                           (limit_on_a_coarse_grid, "still settles: your LR is below the boundary"),
+                                           (limit_overshot, "does not settle in 400 steps: it is above the boundary")])
+def test_lesson01_q4_wrong_limits_fail_naming_the_property(answer, named):
+    feedback = lesson01.q4.feedback(answer)
+    assert feedback.outcome == core.INCORRECT and named in feedback.message

@@ -4,6 +4,7 @@ import ipywidgets as widgets
 import pytest
 
 from lrcourse.surfaces import Descent
+from lrcourse.surfaces import curvatures
 from lrcourse.widgets import Panel, descent_panel, snapshot_panel, training_panel
 
 
@@ -27,6 +28,24 @@ def test_sliders_clamp_out_of_range_values():
     panel.controls["lr"].value = 1e6
     panel.controls["steps"].value = -5
     assert panel.result.lr == pytest.approx(10.0) and len(panel.result.loss) >= 2
+
+
+def test_descent_panel_momentum_moves_the_stability_limit():
+    # The quadratic's curvature c: plain GD diverges above 2/c, heavy ball with beta below 2(1+beta)/c.
+    panel = descent_panel(surface="quadratic", start=(1.0,), steps=200)
+    c = float(max(curvatures(panel.result.surface, (0.0,))))
+    panel.controls["lr"].value = 1.5 * 2 / c
+    assert panel.result.momentum == 0.0 and panel.result.diverged
+    panel.controls["momentum"].value = 0.9
+    assert panel.result.momentum == pytest.approx(0.9) and not panel.result.diverged
+    panel.controls["lr"].value = 1.05 * 2 * 1.9 / c
+    assert panel.result.diverged
+
+
+@pytest.mark.parametrize("momentum, error", [(-0.1, ValueError), (1.0, ValueError), ("0.9", TypeError)])
+def test_descent_panel_rejects_bad_momentum(momentum, error):
+    with pytest.raises(error, match="momentum must be"):
+        descent_panel(momentum=momentum)
 
 
 def test_descent_panel_rejects_unknown_surface():

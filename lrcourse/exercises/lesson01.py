@@ -3,6 +3,7 @@
 - ``q1``: write one gradient-descent step.
 - ``q2``: the largest stable LR on the ill-conditioned valley :data:`VALLEY`.
 - ``q3``: label three FashionMNIST training curves as too low, good or too high.
+- ``q4``: an experiment: find the largest stable LR of heavy-ball momentum by running descents.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import torch
 from ..data import FashionMNIST
 from ..experiments import Run, train_at_lr
 from ..plots import plot_loss
-from ..surfaces import gradient_descent, valley
+from ..surfaces import gradient_descent, quadratic, valley
 from .core import Question
-from .grading import Case, Incorrect, NotAttempted, as_number, grade_cases, is_stub
+from .grading import Case, Incorrect, NotAttempted, as_number, call, grade_cases, is_stub
 
 TITLE = "What the learning rate does"
 
@@ -118,6 +119,35 @@ def _grade_labels(answer) -> None:
                             "falls with the other two")
 
 
+# q4: set-ups the lesson never shows (surface, start, momentum), how long each descent runs, and how
+# close to the boundary an answer must be (a 5% larger LR must already be unstable).
+_LIMIT_CASES = ((lambda: valley((3.0, 30.0)), (1.0, 1.0), 0.5), (lambda: quadratic(7.0), (1.0,), 0.8),
+                (lambda: valley((1.0, 12.0)), (-1.0, 0.5), 0.0), (lambda: valley((2.0, 5.0)), (0.5, -1.0), 0.9))
+LIMIT_STEPS = 400
+_LIMIT_SLACK = 1.05
+
+
+def _settles(surface, start, lr: float, momentum: float) -> bool:
+    descent = gradient_descent(surface, start, lr, LIMIT_STEPS, momentum=momentum)
+    return not descent.diverged and descent.final_loss < descent.loss[0]
+
+
+def _grade_limit(stability_limit) -> None:
+    for make_surface, start, momentum in _LIMIT_CASES:
+        surface = make_surface()
+        where = f"on {surface.name} from {start} with momentum {momentum}"
+        lr = as_number(call(stability_limit, surface, start, momentum, case=where, time_limit=20),
+                       f"{where}, your LR")
+        if not lr > 0:
+            raise Incorrect(f"{where}, your LR is {lr:g}; a learning rate is > 0")
+        if not _settles(surface, start, lr, momentum):
+            raise Incorrect(f"{where}, the descent at your LR ({lr:g}) does not settle in {LIMIT_STEPS} steps: "
+                            "it is above the boundary")
+        if _settles(surface, start, _LIMIT_SLACK * lr, momentum):
+            raise Incorrect(f"{where}, a 5% larger LR than yours ({lr:g}) still settles: your LR is below the "
+                            "boundary; search closer to it")
+
+
 def mystery_runs(data: FashionMNIST) -> dict[str, Run]:
     """The three runs behind q3's curves (about two seconds on a CPU)."""
     return {curve: train_at_lr(data.train[:6400], lr, val=data.val[:2000], epochs=1, batch_size=32)
@@ -164,4 +194,28 @@ q3 = Question(
 labels = {"A": "good", "B": "too high", "C": "too low"}
 """,
     answer_name="labels",
+)
+
+q4 = Question(
+    "The stability limit with momentum, by experiment", _grade_limit,
+    hints=("Run gradient_descent(surface, start, lr, ex.LIMIT_STEPS, momentum=momentum) over a fine grid of LRs "
+           "(np.geomspace over a few decades) and keep the largest whose final loss is below its first.",
+           "Momentum raises the limit above 2 / curvature: let your grid reach well past it. To get within 5%, refine "
+           "the grid around the boundary, or bisect between the last LR that settles and the first that does not."),
+    solution="""
+from lrcourse.surfaces import gradient_descent
+
+def stability_limit(surface, start, momentum):
+    def settles(lr):
+        d = gradient_descent(surface, start, lr, ex.LIMIT_STEPS, momentum=momentum)
+        return not d.diverged and d.final_loss < d.loss[0]
+    low, high = 1e-4, 1e-4
+    while settles(high):          # grow until unstable
+        low, high = high, high * 2
+    for _ in range(40):           # then bisect the boundary
+        middle = (low + high) / 2
+        low, high = (middle, high) if settles(middle) else (low, middle)
+    return low
+""",
+    answer_name="stability_limit",
 )

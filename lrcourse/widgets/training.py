@@ -6,6 +6,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..checks import check_number
 from ..data import TensorData
 from ..device import seeded
 from ..experiments import MODELS, OPTIMIZERS, RangeTestComparison, compare_with_default, default_lr, train_at_lr
@@ -15,10 +16,13 @@ from ..surfaces import SURFACES, gradient_descent
 from .panel import Panel
 
 
-def descent_panel(surface: str = "valley", lr: float = 0.05, start=(-2.0, 1.0), steps: int = 30) -> Panel:
-    """Gradient descent on a small surface: pick the surface, LR, start point and steps."""
+def descent_panel(surface: str = "valley", lr: float = 0.05, start=(-2.0, 1.0), steps: int = 30,
+                  momentum: float = 0.0) -> Panel:
+    """Gradient descent on a small surface: pick the surface, LR, start point, steps and heavy-ball
+    momentum (0: plain gradient descent)."""
     if surface not in SURFACES:
         raise ValueError(f"surface must be one of {sorted(SURFACES)}; got {surface!r}")
+    momentum = check_number("momentum", momentum, 0, 0.99)
     start = np.atleast_1d(np.asarray(start, dtype=float))
     controls = {
         "surface": widgets.Dropdown(options=list(SURFACES), value=surface, description="surface"),
@@ -28,13 +32,14 @@ def descent_panel(surface: str = "valley", lr: float = 0.05, start=(-2.0, 1.0), 
         "y0": widgets.FloatSlider(value=start[1] if len(start) > 1 else 1.0, min=-1.4, max=1.4, step=0.05,
                                   description="start w[1]"),
         "steps": widgets.IntSlider(value=steps, min=1, max=200, description="steps"),
+        "momentum": widgets.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01, description="momentum"),
     }
     return Panel(controls, compute=_descend, draw=_draw_descent)
 
 
-def _descend(surface: str, lr: float, x0: float, y0: float, steps: int):
+def _descend(surface: str, lr: float, x0: float, y0: float, steps: int, momentum: float = 0.0):
     chosen = SURFACES[surface]()
-    return gradient_descent(chosen, (x0, y0)[: chosen.dim], lr, steps)
+    return gradient_descent(chosen, (x0, y0)[: chosen.dim], lr, steps, momentum=momentum)
 
 
 def _draw_descent(descent, figure: Figure) -> None:
