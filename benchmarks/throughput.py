@@ -8,7 +8,9 @@ sizes 32 and 256:
                 (shuffle=True, num_workers=0), each batch moved to the device;
 - bare loop:    a hand-written loop over FashionMNIST already on the device: one random
                 permutation, then one slice of it per batch;
-- lrcourse.fit: ``fit`` for one epoch over the same device tensors as the bare loop.
+- lrcourse.fit: ``fit`` for one epoch over the same device tensors as the bare loop;
+- fit, loader:  ``fit`` given the textbook's own ``DataLoader`` (a learner's project as it is):
+                it should cost what the textbook loop costs, no more.
 
 Each configuration runs ``--repeats`` times, each on a fresh seeded model after a few
 untimed warm-up steps, and the table keeps the best (highest-throughput) run. The
@@ -35,7 +37,7 @@ from lrcourse.data import TensorData, find_fashion_mnist
 
 BATCH_SIZES = (32, 256)
 WARMUP_STEPS = 5
-CONFIGS = ("textbook", "bare loop", "lrcourse.fit")
+CONFIGS = ("textbook", "bare loop", "lrcourse.fit", "fit, loader")
 
 
 def fresh_model(device: torch.device):
@@ -88,6 +90,18 @@ def fit_loop(data: TensorData, batch_size: int):
     return train
 
 
+def fit_loader_loop(dataset, batch_size: int, device: torch.device):
+    """``fit`` over a DataLoader: each run takes the first ``steps`` batches of a fresh, shuffled loader."""
+    def train(model, optimizer, steps: int) -> int:
+        indices = torch.randperm(len(dataset))[: steps * batch_size].tolist()
+        loader = DataLoader(torch.utils.data.Subset(dataset, indices), batch_size=batch_size)
+        history = lrcourse.fit(model, loader, optimizer, epochs=1, progress=False)
+        assert history.steps == steps, f"fit took {history.steps} steps, expected {steps}"
+        return steps * batch_size
+
+    return train
+
+
 def samples_per_second(train, steps: int, device: torch.device) -> float:
     """One timed run of `steps` steps on a fresh model, after an untimed warm-up."""
     model, optimizer = fresh_model(device)
@@ -131,6 +145,7 @@ def main() -> None:
             "textbook": textbook_loop(textbook_set, batch_size, device),
             "bare loop": bare_loop(data, batch_size),
             "lrcourse.fit": fit_loop(data, batch_size),
+            "fit, loader": fit_loader_loop(textbook_set, batch_size, device),
         }
         # Round-robin over the configurations, so a slow spell of the machine hits them all.
         for _ in range(args.repeats):
@@ -162,6 +177,9 @@ def main() -> None:
           f"model step {1e6 / best['bare loop', 32]:.0f} us")
     print(f"fit / bare loop at batch 32 and 256: {vs_bare[0]:.2f} and {vs_bare[1]:.2f} (target >= 0.95) "
           f"{'PASS' if min(vs_bare) >= 0.95 else 'FAIL'}")
+    vs_loader = [best["fit, loader", b] / best["textbook", b] for b in BATCH_SIZES]
+    print(f"fit over a DataLoader / textbook at batch 32 and 256: {vs_loader[0]:.2f} and {vs_loader[1]:.2f} "
+          f"(target >= 0.95) {'PASS' if min(vs_loader) >= 0.95 else 'FAIL'}")
     print(f"peak RSS: {peak_rss_mb():,.0f} MB")
 
 
