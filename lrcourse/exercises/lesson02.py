@@ -2,15 +2,21 @@
 
 - ``q1``: predict which (input scaling, LR) pairs of the lesson's experiment train.
 - ``q2``: compute the range of every parameter tensor of a model.
+- ``q3``: an experiment: train on raw and on scaled pixels at one LR over seeds, paired, and give a verdict.
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from ..models import MLP, SmallCNN
+from ..seeds import paired
 from .core import Question
-from .grading import Case, Incorrect, NotAttempted, as_number, grade_cases, is_stub
+from .grading import Case, Incorrect, NotAttempted, as_number, call, grade_cases, is_stub
+from .lesson04 import _seed_accuracies
+from .setups import reference_history_at_lr, setup
 
 TITLE = "Input scaling and the learning rate"
 
@@ -87,6 +93,60 @@ def _grade_weight_ranges(weight_ranges) -> None:
     grade_cases(weight_ranges, _weight_range_cases(), _check_weight_ranges)
 
 
+#: Seconds one call of the learner's scaling_effect may take (six runs of a fraction of a second, on a busy machine).
+SCALING_SECONDS = 90.0
+_TOLERANCE = 1e-9  # the check's own run with the same seed repeats the learner's exactly
+SCALING_VERDICTS = ("scaled", "raw", "no clear difference")
+
+
+def _scaling_cases():
+    """(raw set-up, scaled set-up, lr, optimizer) on data and a width the lesson never uses: one LR where scaled
+    pixels win on every seed, one where raw pixels do, and one too close to call on three seeds."""
+    raw, scaled = (setup(start=40_000, epochs=2, scaled=flag) for flag in (False, True))
+    for lr, optimizer in ((1e-2, "sgd"), (3e-4, "sgd"), (7e-5, "adam")):
+        yield raw, scaled, lr, optimizer
+
+
+def _grade_scaling(scaling_effect) -> None:
+    for case in _scaling_cases():
+        _grade_scaling_case(scaling_effect, *case)
+
+
+def _grade_scaling_case(scaling_effect, raw, scaled, lr, optimizer) -> None:
+    where = f"with {optimizer} at lr={lr:g} {scaled.description}"
+    result = call(scaling_effect, raw.train, raw.val, scaled.train, scaled.val, lr, optimizer, scaled.epochs,
+                  scaled.model, case=where, time_limit=SCALING_SECONDS)
+    if not isinstance(result, dict) or not {"raw", "scaled", "verdict"} <= set(result):
+        raise Incorrect(f"{where}, expected a dict with the keys 'raw', 'scaled' and 'verdict'; got {result!r:.200}")
+    accuracies = {name: _seed_accuracies(result[name], name, where) for name in ("raw", "scaled")}
+    if set(accuracies["raw"]) != set(accuracies["scaled"]):
+        raise Incorrect(f"{where}, 'raw' and 'scaled' were run on different seeds ({sorted(accuracies['raw'])} and "
+                        f"{sorted(accuracies['scaled'])}): run both on the same seeds, so that each seed compares "
+                        "them from the same initial weights and batch order")
+    seeds = sorted(accuracies["raw"])
+    if len(seeds) < 3:
+        raise Incorrect(f"{where}, you ran {len(seeds)} seed(s); one or two runs cannot tell a difference from the "
+                        "noise: use at least 3 seeds")
+    for seed in seeds:
+        for name, data in (("raw", raw), ("scaled", scaled)):
+            history = reference_history_at_lr(data, lr, optimizer, seed)
+            got = accuracies[name][seed]
+            if not math.isclose(got, history.val_accuracy[-1], rel_tol=0, abs_tol=_TOLERANCE):
+                raise Incorrect(f"{where}, your accuracy on {name} pixels for seed {seed} ({got:.4f}) is not the "
+                                f"final validation accuracy of train_at_lr with that data, LR, optimizer, epochs, "
+                                "model and seed")
+    comparison = paired([accuracies["scaled"][seed] for seed in seeds], [accuracies["raw"][seed] for seed in seeds],
+                        "scaled", "raw")
+    verdict = result["verdict"]
+    if verdict not in SCALING_VERDICTS:
+        raise Incorrect(f"{where}, the verdict should be one of {SCALING_VERDICTS}; got {verdict!r:.100}")
+    if verdict != {"a": "scaled", "b": "raw"}.get(comparison.verdict, comparison.verdict):
+        wins = sum(d > 0 for d in comparison.differences)
+        raise Incorrect(f"{where}, your verdict {verdict!r} does not follow from your numbers: scaled pixels ended "
+                        f"higher on {wins} of {len(seeds)} seeds. A verdict for one side needs it ahead on every "
+                        "seed; otherwise the difference is within the noise")
+
+
 q1 = Question(
     "Which pairs train?", _grade_prediction,
     hints=("Adam moves each weight by about lr per step, whatever the size of its gradient.",
@@ -108,4 +168,26 @@ def weight_ranges(model):
     return {name: (p.min().item(), p.max().item()) for name, p in model.named_parameters()}
 """,
     answer_name="weight_ranges",
+)
+
+q3 = Question(
+    "Raw or scaled pixels, over seeds", _grade_scaling,
+    hints=("Loop over at least three seeds; for each, train once on the raw data and once on the scaled data with "
+           "train_at_lr(train, lr, val=val, optimizer=optimizer, epochs=epochs, model=model, seed=seed) and keep "
+           "run.history.val_accuracy[-1].",
+           "Pair the runs by seed: lrcourse.seeds.paired(scaled_list, raw_list) gives the per-seed differences and "
+           "their verdict ('a' means scaled is ahead on every seed, 'b' raw, else 'no clear difference')."),
+    solution="""
+from lrcourse.experiments import train_at_lr
+from lrcourse.seeds import paired
+
+def scaling_effect(train_raw, val_raw, train_scaled, val_scaled, lr, optimizer, epochs, model, seeds=(0, 1, 2)):
+    final = {name: {seed: train_at_lr(train, lr, val=val, optimizer=optimizer, epochs=epochs, model=model,
+                                      seed=seed).history.val_accuracy[-1]
+                    for seed in seeds}
+             for name, train, val in (("raw", train_raw, val_raw), ("scaled", train_scaled, val_scaled))}
+    verdict = paired([final["scaled"][s] for s in seeds], [final["raw"][s] for s in seeds]).verdict
+    return {**final, "verdict": {"a": "scaled", "b": "raw"}.get(verdict, verdict)}
+""",
+    answer_name="scaling_effect",
 )

@@ -17,7 +17,7 @@ from typing import Callable
 import torch
 
 from ..data import TensorData, load_fashion_mnist
-from ..experiments import train_with_schedule
+from ..experiments import train_at_lr, train_with_schedule
 from ..models import MLP
 from . import sandbox
 
@@ -46,12 +46,14 @@ def grader_step(description: str):
         yield
 
 
-def setup(start: int, train_size: int = 2000, val_size: int = 1000, hidden: int = 32, epochs: int = 3) -> Setup:
+def setup(start: int, train_size: int = 2000, val_size: int = 1000, hidden: int = 32, epochs: int = 3,
+          scaled: bool = True) -> Setup:
     """``train_size`` training images from index ``start`` of FashionMNIST's training split (the
     lessons train on the first 20,000), ``val_size`` validation images from index 5,000 (the lessons
-    validate on the first 5,000), and an MLP with ``hidden`` units, on the CPU."""
+    validate on the first 5,000), and an MLP with ``hidden`` units, on the CPU. Pixels are in [0, 1]
+    if ``scaled``, else raw (0..255), as :func:`~lrcourse.load_fashion_mnist` gives them."""
     with grader_step("loading the data for the check"):
-        data = load_fashion_mnist(device="cpu")
+        data = load_fashion_mnist(scaled=scaled, device="cpu")
     return Setup(train=data.train[start:start + train_size], val=data.val[5000:5000 + val_size], epochs=epochs,
                  model=partial(MLP, hidden=hidden),
                  description=f"on {train_size} other training images with an MLP of {hidden} hidden units, "
@@ -64,3 +66,11 @@ def reference_history(setup: Setup, schedule, seed: int):
     with grader_step(f"{setup.description}, the check's own run with seed {seed}"):
         return train_with_schedule(setup.train, schedule, val=setup.val, epochs=setup.epochs, model=setup.model,
                                    seed=seed).history
+
+
+def reference_history_at_lr(setup: Setup, lr: float, optimizer: str, seed: int):
+    """The :class:`~lrcourse.callbacks.History` of the grader's own run at a constant ``lr`` with
+    ``optimizer`` and ``seed``: ``train_at_lr`` with its defaults (batches of 32)."""
+    with grader_step(f"{setup.description}, the check's own run with seed {seed}"):
+        return train_at_lr(setup.train, lr, val=setup.val, optimizer=optimizer, epochs=setup.epochs,
+                           model=setup.model, seed=seed).history
