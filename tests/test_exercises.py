@@ -237,7 +237,7 @@ def test_progress_records_correct_answers_only(progress_file):
     assert set(recorded) == {"lesson01", "lesson02"} and set(recorded["lesson01"]) == {"q2"}
     table = exercises.progress()
     assert (table.done, table.total) == (2, len(ALL_QUESTIONS))
-    assert "lesson01  1/3" in str(table) and "<table>" in table._repr_html_()
+    assert "lesson01  1/4" in str(table) and "<table>" in table._repr_html_()
 
 
 def linear_ramp(start_lr, end_lr, num_iter):

@@ -30,10 +30,10 @@ def test_train_accuracy_is_read_when_asked():
 
 
 @pytest.mark.parametrize("target, metric, error, words", [
-    (1.5, "val_accuracy", ValueError, "target must be a number in [0, 1]; got 1.5"),
-    (-0.1, "val_accuracy", ValueError, "target must be a number in [0, 1]; got -0.1"),
-    (float("nan"), "val_accuracy", ValueError, "target must be a number in [0, 1]"),
-    (True, "val_accuracy", TypeError, "target must be a number in [0, 1]; got True"),
+    (1.5, "val_accuracy", ValueError, "target must be a finite number in [0, 1]; got 1.5"),
+    (-0.1, "val_accuracy", ValueError, "target must be a finite number in [0, 1]; got -0.1"),
+    (float("nan"), "val_accuracy", ValueError, "target must be a finite number in [0, 1]; got nan"),
+    (True, "val_accuracy", TypeError, "target must be a number in [0, 1]; got bool True"),
     ("0.8", "val_accuracy", TypeError, "target must be a number in [0, 1]; got str '0.8'"),
     (0.8, "val_loss", ValueError, "metric must be one of ('val_accuracy', 'train_accuracy'); got 'val_loss'"),
 ])

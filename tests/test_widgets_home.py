@@ -100,9 +100,9 @@ def test_a_missing_folder_is_shown_in_the_panel(folders, tmp_path):
 
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(model="ResNet"), ValueError, "model must be one of"),
-    (dict(epochs=0), ValueError, "epochs must be an int from 1 to 50"),
+    (dict(epochs=0), ValueError, "epochs must be an int in \\[1, 50\\]"),
     (dict(batch_size=48), ValueError, "batch_size must be one of"),
-    (dict(seeds=6), ValueError, "seeds must be an int from 1 to 5"),
+    (dict(seeds=6), ValueError, "seeds must be an int in \\[1, 5\\]"),
     (dict(optimizer="lbfgs"), ValueError, "optimizer must be one of"),
     (dict(max_per_class=-1), ValueError, "max_per_class must be an int >= 0"),
     (dict(folder=3), TypeError, "folder must be a path"),
