@@ -167,8 +167,12 @@ def torchrun(experiment: Experiment, processes: int = 2, timeout: float = 600.0,
             command.append(f"--data={Path(folder) / 'data.pt'}")
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise RuntimeError(f"torchrun did not finish within {timeout:g} s") from None
+        except subprocess.TimeoutExpired as expired:
+            # What the processes printed before they were stopped is the only clue to a hang.
+            printed = "".join(part.decode(errors="replace") if isinstance(part, bytes) else part
+                              for part in (expired.stdout, expired.stderr) if part)
+            raise RuntimeError(f"torchrun did not finish within {timeout:g} s; its output so far:\n"
+                               f"{printed[-3000:] or '(none)'}") from None
         if done.returncode != 0 or not out.exists():
             raise RuntimeError(f"torchrun failed (exit code {done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
         return load(out)
