@@ -3,6 +3,8 @@ PyTorch's scheduler beside ours step by step."""
 
 import warnings
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from torch.optim import SGD
@@ -35,18 +37,44 @@ def trace(optimizer, schedulers, steps):
     return np.array(lrs, dtype=float), np.array(momenta, dtype=float)
 
 
-def side_by_side(reference, ours, steps, lr_targets=None, momentum_targets=None, **optimizer_kwargs):
+@dataclass
+class SideBySide:
+    """PyTorch's scheduler and ours traced on two fixture optimizers: per step (rows) and group
+    (columns), the LRs and momenta of each, and the values they should take (or None)."""
+
+    theirs_lr: np.ndarray
+    theirs_momentum: np.ndarray
+    ours_lr: np.ndarray
+    ours_momentum: np.ndarray
+    lr_targets: object = None
+    momentum_targets: object = None
+
+    def mismatches(self) -> list[str]:
+        """What differs, in words; empty when ours follows PyTorch's and the targets at every step."""
+        found = []
+        for what, got, want, rtol, atol in (
+                ("LR vs PyTorch", self.ours_lr, self.theirs_lr, 1e-9, 1e-15),
+                ("momentum vs PyTorch", self.ours_momentum, self.theirs_momentum, 1e-9, 1e-15),
+                ("LR vs targets", self.ours_lr, self.lr_targets, 0, 1e-5),
+                ("momentum vs targets", self.ours_momentum, self.momentum_targets, 0, 1e-5)):
+            if want is None:
+                continue
+            want = np.array(want, dtype=float)
+            want = want.T if "targets" in what else want
+            if got.shape != want.shape or not np.allclose(got, want, rtol=rtol, atol=atol):
+                found.append(f"{what}: got {np.array2string(got, precision=6)}, "
+                             f"want {np.array2string(want, precision=6)}")
+        return found
+
+
+def side_by_side(reference, ours, steps, lr_targets=None, momentum_targets=None, **optimizer_kwargs) -> SideBySide:
     """Run PyTorch's scheduler (``reference(optimizer)``) and ours (``ours(optimizer)``, a list
-    of schedulers) on two fixture optimizers; ours must follow PyTorch's at every step."""
+    of schedulers) on two fixture optimizers, ``steps`` steps each; ``.mismatches()`` says where
+    ours does not follow PyTorch's (or the targets)."""
     theirs_opt, ours_opt = fixture_optimizer(**optimizer_kwargs), fixture_optimizer(**optimizer_kwargs)
     theirs_lr, theirs_m = trace(theirs_opt, [reference(theirs_opt)], steps)
     ours_lr, ours_m = trace(ours_opt, ours(ours_opt), steps)
-    np.testing.assert_allclose(ours_lr, theirs_lr, rtol=1e-9, atol=1e-15)
-    np.testing.assert_allclose(ours_m, theirs_m, rtol=1e-9, atol=1e-15)
-    for got, targets in ((ours_lr, lr_targets), (ours_m, momentum_targets)):
-        if targets is not None:
-            np.testing.assert_allclose(got, np.array(targets, dtype=float).T, rtol=0, atol=1e-5)
-    return ours_lr, ours_m
+    return SideBySide(theirs_lr, theirs_m, ours_lr, ours_m, lr_targets, momentum_targets)
 
 
 def lr_only(schedule):

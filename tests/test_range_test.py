@@ -362,13 +362,13 @@ def test_stopping_one_test_stops_the_tests_still_to_come(fmnist):
 def test_combine_takes_the_mean_up_to_the_shortest_test():
     from lrcourse.range_test import combine
 
-    def test(losses, reason, seed):
+    def single(losses, reason, seed):
         lrs = list(np.geomspace(1e-3, 1.0, 5)[: len(losses)])
         return RangeTest(start_lr=1e-3, end_lr=1.0, num_iter=5, mode="exp", lrs=lrs, losses=list(losses),
                          smoothed=list(losses), stop_reason=reason, seconds=1.0, seed=seed)
 
-    result = combine([test([3.0, 2.0, 1.0, 4.0], "diverged", 0), test([1.0, 2.0, 3.0], "non-finite loss", 1),
-                      test([2.0, 2.0, 2.0, 2.0, 2.0], "completed", 2)])
+    result = combine([single([3.0, 2.0, 1.0, 4.0], "diverged", 0), single([1.0, 2.0, 3.0], "non-finite loss", 1),
+                      single([2.0, 2.0, 2.0, 2.0, 2.0], "completed", 2)])
     assert result.steps == 3 and result.losses == [2.0, 2.0, 2.0] and result.smoothed == [2.0, 2.0, 2.0]
     assert result.stop_reason == "non-finite loss" and result.seconds == 3.0 and len(result.tests) == 3
 

@@ -56,8 +56,9 @@ PYTORCH_COPIES_TENSOR_LRS = _pytorch_copies_tensor_lrs()
 
 def test_step_lr():
     targets = tenfold([0.05] * 3 + [0.005] * 3 + [0.0005] * 3 + [0.00005])
-    side_by_side(lambda o: StepLR(o, gamma=0.1, step_size=3),
-                 lr_only(S.step_decay(base_lr=0.05, step_size=3, gamma=0.1)), 10, targets)
+    run = side_by_side(lambda o: StepLR(o, gamma=0.1, step_size=3),
+                       lr_only(S.step_decay(base_lr=0.05, step_size=3, gamma=0.1)), 10, targets)
+    assert not run.mismatches()
 
 
 @pytest.mark.parametrize("name, make_reference, schedule, single", [
@@ -82,8 +83,9 @@ def test_get_last_lr(name, make_reference, schedule, single):
 
 def test_multi_step_lr():
     targets = tenfold([0.05] * 2 + [0.005] * 3 + [0.0005] * 4 + [0.00005])
-    side_by_side(lambda o: MultiStepLR(o, gamma=0.1, milestones=[2, 5, 9]),
-                 lr_only(S.multistep(base_lr=0.05, milestones=[2, 5, 9], gamma=0.1)), 10, targets)
+    run = side_by_side(lambda o: MultiStepLR(o, gamma=0.1, milestones=[2, 5, 9]),
+                       lr_only(S.multistep(base_lr=0.05, milestones=[2, 5, 9], gamma=0.1)), 10, targets)
+    assert not run.mismatches()
 
 
 @pytest.mark.parametrize("name, make_reference, schedule, single", [
@@ -100,14 +102,16 @@ def test_with_epoch(name, make_reference, schedule, single):
 
 
 def test_exp_lr():
-    side_by_side(lambda o: ExponentialLR(o, gamma=0.9), lr_only(S.exponential(base_lr=0.05, gamma=0.9)), 10,
-                 tenfold([0.05 * 0.9**x for x in range(10)]))
+    run = side_by_side(lambda o: ExponentialLR(o, gamma=0.9), lr_only(S.exponential(base_lr=0.05, gamma=0.9)), 10,
+                       tenfold([0.05 * 0.9**x for x in range(10)]))
+    assert not run.mismatches()
 
 
 def test_poly_lr():
     single = [(1.0 - x / 5) ** 0.9 * 0.05 for x in range(5)] + [0.0] * 5
-    side_by_side(lambda o: PolynomialLR(o, power=0.9, total_iters=5),
-                 lr_only(S.polynomial(base_lr=0.05, total_steps=5, power=0.9)), 10, tenfold(single))
+    run = side_by_side(lambda o: PolynomialLR(o, power=0.9, total_iters=5),
+                       lr_only(S.polynomial(base_lr=0.05, total_steps=5, power=0.9)), 10, tenfold(single))
+    assert not run.mismatches()
 
 
 def test_cos_anneal_lr():
@@ -115,9 +119,10 @@ def test_cos_anneal_lr():
     # eta_min is one absolute LR for every group in PyTorch: one schedule per group.
     targets = [[eta_min + (lr - eta_min) * (1 + math.cos(math.pi * x / 10)) / 2 for x in range(10)]
                for lr in (0.05, 0.5)]
-    side_by_side(lambda o: CosineAnnealingLR(o, T_max=10, eta_min=eta_min),
-                 per_group(*(S.cosine(base_lr=lr, total_steps=10, eta_min=eta_min) for lr in (0.05, 0.5))),
-                 10, targets)
+    run = side_by_side(lambda o: CosineAnnealingLR(o, T_max=10, eta_min=eta_min),
+                       per_group(*(S.cosine(base_lr=lr, total_steps=10, eta_min=eta_min) for lr in (0.05, 0.5))),
+                       10, targets)
+    assert not run.mismatches()
 
 
 CLOSED_FORMS = {
@@ -166,9 +171,10 @@ def test_cos_anneal_lr_continue():
 
 def test_linearlr():
     single = [0.05 * (0.5 + i * 0.5 / 4) for i in range(4)] + [0.05] * 6
-    side_by_side(lambda o: LinearLR(o, start_factor=0.5, total_iters=4),
-                 lr_only(S.linear_warmup(warmup_steps=4, then=S.constant(base_lr=0.05), start_factor=0.5)), 10,
-                 tenfold(single))
+    run = side_by_side(lambda o: LinearLR(o, start_factor=0.5, total_iters=4),
+                       lr_only(S.linear_warmup(warmup_steps=4, then=S.constant(base_lr=0.05), start_factor=0.5)), 10,
+                       tenfold(single))
+    assert not run.mismatches()
 
 
 @pytest.mark.parametrize("name, start_factor", [("test_linearlr_start_factor_limits1", 0.0),
@@ -182,9 +188,10 @@ def test_linearlr_start_factor_limits(name, start_factor):
 
 def test_lambda_lr():
     targets = [[0.05 * 0.9**x for x in range(10)], [0.4 * 0.8**x for x in range(10)]]
-    side_by_side(lambda o: LambdaLR(o, lr_lambda=[lambda x1: 0.9**x1, lambda x2: 0.8**x2]),
-                 per_group(S.exponential(base_lr=0.05, gamma=0.9), S.exponential(base_lr=0.4, gamma=0.8)),
-                 10, targets, lrs=(0.05, 0.4))
+    run = side_by_side(lambda o: LambdaLR(o, lr_lambda=[lambda x1: 0.9**x1, lambda x2: 0.8**x2]),
+                       per_group(S.exponential(base_lr=0.05, gamma=0.9), S.exponential(base_lr=0.4, gamma=0.8)),
+                       10, targets, lrs=(0.05, 0.4))
+    assert not run.mismatches()
 
 
 @pytest.mark.parametrize("name", ["test_lambda_lr_state_dict_fn", "test_lambda_lr_state_dict_obj"])
@@ -352,3 +359,4 @@ def test_new_pattern_no_warning():
         for _ in range(35):
             optimizer.step()
             scheduler.step()
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(S.step_decay(base_lr=0.05, step_size=3)(35))

@@ -62,7 +62,7 @@ def test_cycle_lr_modes(name, mode, shift, lrs):
     reference, ours = cyclic(mode, base, peak, *momenta, up=4)
     lr_targets = [lrs, [x + shift for x in lrs]]
     momentum_targets = [mirrored(lrs, 1, 5), [m + shift / M for m in mirrored(lrs, 1, 5)]]
-    side_by_side(reference, ours, len(lrs), lr_targets, momentum_targets)
+    assert not side_by_side(reference, ours, len(lrs), lr_targets, momentum_targets).mismatches()
 
 
 @pytest.mark.parametrize("name, shift", [("test_cycle_lr_exp_range_mode_one_lr", 0),
@@ -74,14 +74,15 @@ def test_cycle_lr_exp_range_mode(name, shift):
     base, peak = ([b1, b2], [m1, m2]) if shift else (b1, m1)
     momenta = ([b1 / M, b2 / M], [m1 / M, m2 / M]) if shift else (b1 / M, m1 / M)
     reference, ours = cyclic("exp_range", base, peak, *momenta, up=4, gamma=0.9)
-    side_by_side(reference, ours, len(EXP_XS), lr_targets, momentum_targets)
+    assert not side_by_side(reference, ours, len(EXP_XS), lr_targets, momentum_targets).mismatches()
 
 
 def test_cycle_lr_triangular_mode_one_lr_no_momentum():
     schedule = S.triangular(base_lr=1, max_lr=5, step_size_up=4)
-    _, momenta = side_by_side(lambda o: CyclicLR(o, base_lr=1, max_lr=5, step_size_up=4, cycle_momentum=False),
-                              lambda o: [S.to_lambda_lr(o, [schedule, schedule])], 11, [TRIANGLE, TRIANGLE])
-    assert (momenta == 0).all()  # SGD's default momentum, untouched
+    run = side_by_side(lambda o: CyclicLR(o, base_lr=1, max_lr=5, step_size_up=4, cycle_momentum=False),
+                       lambda o: [S.to_lambda_lr(o, [schedule, schedule])], 11, [TRIANGLE, TRIANGLE])
+    assert not run.mismatches()
+    assert (run.ours_momentum == 0).all()  # SGD's default momentum, untouched
 
 
 UP_DOWN_LRS = [1.0, 2.0, 3.0, 4.0, 5.0, 13 / 3, 11 / 3, 9 / 3, 7 / 3, 5 / 3, 1.0]
@@ -92,28 +93,29 @@ UP_DOWN_XS = [0.0, 0.5, 1.0, 5 / 6, 4 / 6, 3 / 6, 2 / 6, 1 / 6, 0.0, 0.5, 1.0, 5
 
 def test_cycle_lr_triangular_mode_step_size_up_down():
     reference, ours = cyclic("triangular", 1, 5, 1 / M, 5 / M, up=4, down=6)
-    side_by_side(reference, ours, 11, [UP_DOWN_LRS] * 2, [mirrored(UP_DOWN_LRS, 1, 5)] * 2)
+    assert not side_by_side(reference, ours, 11, [UP_DOWN_LRS] * 2, [mirrored(UP_DOWN_LRS, 1, 5)] * 2).mismatches()
 
 
 def test_cycle_lr_triangular2_mode_step_size_up_down():
     reference, ours = cyclic("triangular2", [1, 3], [5, 7], [1 / M, 3 / M], [5 / M, 7 / M], up=2, down=6)
     lr_targets = [UP_DOWN_2, [x + 2 for x in UP_DOWN_2]]
     momentum_targets = [mirrored(UP_DOWN_2, 1, 5), [m + 2 / M for m in mirrored(UP_DOWN_2, 1, 5)]]
-    side_by_side(reference, ours, len(UP_DOWN_2), lr_targets, momentum_targets)
+    assert not side_by_side(reference, ours, len(UP_DOWN_2), lr_targets, momentum_targets).mismatches()
 
 
 def test_cycle_lr_exp_range_mode_step_size_up_down():
     reference, ours = cyclic("exp_range", 1, 5, 1 / M, 5 / M, up=2, down=6, gamma=0.9)
     lrs = [1 + x * 4 * 0.9**i for i, x in enumerate(UP_DOWN_XS)]
-    side_by_side(reference, ours, len(lrs), [lrs] * 2, [mirrored(lrs, 1, 5)] * 2)
+    assert not side_by_side(reference, ours, len(lrs), [lrs] * 2, [mirrored(lrs, 1, 5)] * 2).mismatches()
 
 
 def test_cycle_lr_with_momentumless_optimizer():
     # Adam without cycle_momentum: its betas stay as they are.
     schedule = S.triangular(base_lr=1, max_lr=5, step_size=4)
-    _, betas = side_by_side(lambda o: CyclicLR(o, base_lr=1, max_lr=5, step_size_up=4, cycle_momentum=False),
-                            lambda o: [S.to_lambda_lr(o, [schedule] * 2)], 11, [TRIANGLE] * 2, optimizer=Adam)
-    assert (betas == 0.9).all()
+    run = side_by_side(lambda o: CyclicLR(o, base_lr=1, max_lr=5, step_size_up=4, cycle_momentum=False),
+                       lambda o: [S.to_lambda_lr(o, [schedule] * 2)], 11, [TRIANGLE] * 2, optimizer=Adam)
+    assert not run.mismatches()
+    assert (run.ours_momentum == 0.9).all()
 
 
 def test_cycle_lr_cycle_momentum_fail_with_momentumless_optimizer():
@@ -126,7 +128,8 @@ def test_cycle_lr_cycle_momentum_fail_with_momentumless_optimizer():
 
 def test_cycle_lr_cycle_momentum_with_beta1_optimizer():
     schedule = S.triangular(base_lr=1, max_lr=5, step_size_up=2000)
-    side_by_side(lambda o: CyclicLR(o, base_lr=1, max_lr=5), with_momentum(schedule), 50, optimizer=Adam)
+    run = side_by_side(lambda o: CyclicLR(o, base_lr=1, max_lr=5), with_momentum(schedule), 50, optimizer=Adam)
+    assert not run.mismatches()
 
 
 def test_cycle_lr_state_dict_picklable():
@@ -228,16 +231,18 @@ def test_onecycle_lr(name):
     kwargs, lrs, momenta = ONE_CYCLES[name]
     kwargs = dict(kwargs, base_momentum=1 / M, max_momentum=22 / M)
     torch_kwargs = {("anneal_strategy" if k == "anneal" else k): v for k, v in kwargs.items()}
-    side_by_side(lambda o: OneCycleLR(o, **torch_kwargs), with_momentum(S.one_cycle(**kwargs)), 10,
-                 [lrs] * 2, [[m / M for m in momenta]] * 2, optimizer=Adam if "adam" in name else SGD)
+    run = side_by_side(lambda o: OneCycleLR(o, **torch_kwargs), with_momentum(S.one_cycle(**kwargs)), 10,
+                       [lrs] * 2, [[m / M for m in momenta]] * 2, optimizer=Adam if "adam" in name else SGD)
+    assert not run.mismatches()
 
 
 def test_onecycle_lr_epochs_and_steps_per_epoch():
     # Not a test of PyTorch's file: OneCycleLR's other way to give the length, which lrcourse takes too.
     schedule = S.one_cycle(max_lr=0.1, epochs=3, steps_per_epoch=7)
     assert schedule == S.one_cycle(max_lr=0.1, total_steps=21) and schedule.total_steps == 21
-    side_by_side(lambda o: OneCycleLR(o, max_lr=0.1, epochs=3, steps_per_epoch=7), with_momentum(schedule), 21,
-                 momentum=0.9)
+    run = side_by_side(lambda o: OneCycleLR(o, max_lr=0.1, epochs=3, steps_per_epoch=7), with_momentum(schedule), 21,
+                       momentum=0.9)
+    assert not run.mismatches()
 
 
 # --- CosineAnnealingWarmRestarts -------------------------------------------------------------
@@ -253,7 +258,9 @@ def test_CosineAnnealingWarmRestarts_lr1(T_mult):
             target.append(eta_min + (lr - eta_min) * (1 + math.cos(math.pi * T_cur / T_i)) / 2)
     # eta_min is one absolute LR for both groups in PyTorch: one schedule per group here.
     ours = per_group(*(S.cosine_restarts(base_lr=lr, T_0=10, T_mult=T_mult, eta_min=eta_min) for lr in (0.05, 0.5)))
-    side_by_side(lambda o: CosineAnnealingWarmRestarts(o, T_0=10, T_mult=T_mult, eta_min=eta_min), ours, 100, targets)
+    run = side_by_side(lambda o: CosineAnnealingWarmRestarts(o, T_0=10, T_mult=T_mult, eta_min=eta_min), ours, 100,
+                       targets)
+    assert not run.mismatches()
 
 
 @pytest.mark.parametrize("T_mult, epochs, T_curs, T_is", [
