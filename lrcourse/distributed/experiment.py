@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,28 +153,73 @@ def load_data(path: str | os.PathLike) -> tuple[TensorData, TensorData]:
 
 def torchrun(experiment: Experiment, processes: int = 2, timeout: float = 600.0, train: TensorData | None = None,
              val: TensorData | None = None) -> Result:
-    """Run ``experiment`` on ``processes`` CPU processes with ``torchrun --standalone`` (PyTorch's own
-    launcher, as on a real cluster) and return rank 0's :class:`Result`. With ``train`` and ``val``, the
-    processes train on those (handed over in a file) instead of loading FashionMNIST. Raises RuntimeError
-    with the end of the processes' output if they fail, or after ``timeout`` seconds."""
+    """Run ``experiment`` on ``processes`` CPU processes under PyTorch's own launcher, ``torchrun``, as on
+    a real cluster, and return rank 0's :class:`Result`. With ``train`` and ``val``, the processes train on
+    those (handed over in a file) instead of loading FashionMNIST.
+
+    Raises RuntimeError with the end of the processes' output if they fail, or after ``timeout`` seconds.
+    Nothing outlives the call: on a timeout, an error or Ctrl-C every process it started is stopped, and
+    on a timeout each first prints where it was stuck (Python's faulthandler).
+
+    Example::
+
+        >>> result = torchrun(Experiment(epochs=1), processes=2)  # doctest: +SKIP
+        >>> result.batch, result.lr
+        (512, 0.32)
+    """
     check_int("processes", processes, 1)
+    check_positive("timeout", timeout)
     if (train is None) != (val is None):
         raise ValueError("train and val must be given together (or neither: FashionMNIST is loaded)")
     with tempfile.TemporaryDirectory(prefix="lrcourse-torchrun-") as folder:
         out = Path(folder) / "result.pt"
-        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
-                   "-m", "lrcourse.distributed", *experiment.arguments(), f"--out={out}", "--device=cpu", "--quiet"]
+        # --standalone's rendezvous, spelled out on 127.0.0.1: "localhost" can name ::1 and 127.0.0.1 and
+        # the host's name may not resolve. Rendezvous and collectives give up well within ``timeout``.
+        wait = max(1, int(timeout / 3))
+        command = [sys.executable, "-m", "torch.distributed.run", "--nnodes=1", f"--nproc-per-node={processes}",
+                   "--rdzv-backend=c10d", "--rdzv-endpoint=127.0.0.1:0", f"--rdzv-id={uuid.uuid4()}",
+                   "--local-addr=127.0.0.1", f"--rdzv-conf=join_timeout={wait},read_timeout={wait}",
+                   "-m", "lrcourse.distributed", *experiment.arguments(), f"--out={out}", "--device=cpu",
+                   f"--timeout={wait}", "--quiet"]
         if train is not None:
             save_data(train, val, Path(folder) / "data.pt")
             command.append(f"--data={Path(folder) / 'data.pt'}")
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired as expired:
-            # What the processes printed before they were stopped is the only clue to a hang.
-            printed = "".join(part.decode(errors="replace") if isinstance(part, bytes) else part
-                              for part in (expired.stdout, expired.stderr) if part)
-            raise RuntimeError(f"torchrun did not finish within {timeout:g} s; its output so far:\n"
-                               f"{printed[-3000:] or '(none)'}") from None
-        if done.returncode != 0 or not out.exists():
-            raise RuntimeError(f"torchrun failed (exit code {done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
+        # LOGLEVEL=INFO: the launcher says how far it got, shown only if something goes wrong.
+        env = {**os.environ, "PYTHONFAULTHANDLER": "1", "LOGLEVEL": "INFO"}
+        code, printed = _run_group(command, env, timeout)
+        if code is None:
+            raise RuntimeError(f"torchrun did not finish within {timeout:g} s; what its processes printed, "
+                               f"ending with where each was stuck:\n{printed[-6000:] or '(nothing)'}")
+        if code != 0 or not out.exists():
+            raise RuntimeError(f"torchrun failed (exit code {code}):\n{printed[-3000:]}")
         return load(out)
+
+
+def _run_group(command: list[str], env: dict, timeout: float) -> tuple[int | None, str]:
+    """Run ``command`` in a process group of its own; return its exit code (None after ``timeout``) and
+    output. Whatever happens, no process of the group is left running."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               errors="replace", env=env, start_new_session=True)
+    try:
+        try:
+            printed, _ = process.communicate(timeout=timeout)
+            return process.returncode, printed
+        except subprocess.TimeoutExpired:
+            # SIGABRT makes faulthandler print every thread's stack; the group's pipe then closes.
+            _signal_group(process, signal.SIGABRT)
+            try:
+                printed, _ = process.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+                printed, _ = process.communicate()
+            return None, printed
+    finally:
+        _signal_group(process, signal.SIGKILL)  # stragglers, and every process on Ctrl-C or an error here
+        process.wait()
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is gone already
