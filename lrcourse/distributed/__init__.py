@@ -9,6 +9,6 @@ runs a small experiment (:mod:`.experiment`).
 """
 
 from .group import DistributedError, Group, current, is_main_process, sampler_of
-from .launch import Outcome, init, spawn
+from .launch import Outcome, init, shutdown, spawn
 
-__all__ = ["DistributedError", "Group", "Outcome", "current", "init", "is_main_process", "sampler_of", "spawn"]
+__all__ = ["DistributedError", "Group", "Outcome", "current", "init", "is_main_process", "sampler_of", "shutdown", "spawn"]

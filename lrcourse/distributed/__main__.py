@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import faulthandler
 import os
 import sys
 
@@ -15,7 +16,7 @@ import torch
 
 from .experiment import Experiment, load_data, run, save
 from .group import current, is_main_process
-from .launch import init
+from .launch import init, shutdown
 
 
 def parse(argv: list[str]) -> tuple[Experiment, argparse.Namespace]:
@@ -29,7 +30,11 @@ def parse(argv: list[str]) -> tuple[Experiment, argparse.Namespace]:
     parser.add_argument("--device", default=None, help="cpu, or cuda (one GPU per process); default: cuda if any")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds a process waits for the others")
     parser.add_argument("--quiet", action="store_true", help="print nothing")
+    parser.add_argument("--deadline", type=float, default=None,
+                        help="a guard against hangs: after this many seconds, print every thread's stack and exit 1")
     args = parser.parse_args(argv)
+    if args.deadline is not None and not args.deadline > 0:
+        parser.error(f"--deadline must be a positive number of seconds; got {args.deadline:g}")
     values = {field.name: getattr(args, field.name) for field in dataclasses.fields(Experiment)}
     try:
         return Experiment(**values), args
@@ -39,6 +44,9 @@ def parse(argv: list[str]) -> tuple[Experiment, argparse.Namespace]:
 
 def main(argv: list[str] | None = None) -> int:
     experiment, args = parse(sys.argv[1:] if argv is None else argv)
+    if args.deadline is not None:
+        # faulthandler's own thread: it fires even while Python is stuck in C++ holding the GIL.
+        faulthandler.dump_traceback_later(args.deadline, exit=True)
     device = torch.device("cpu")
     if "RANK" in os.environ:  # started by torchrun
         device = init(backend="gloo" if args.device == "cpu" else None, timeout=args.timeout)
@@ -58,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(history['train_loss'])} epochs, "
               f"{len(history['loss'])} steps, {result.seconds:.1f} s: validation accuracy "
               f"{history['val_accuracy'][-1]:.2%}, loss {history['val_loss'][-1]:.4f}")
-    if torch.distributed.is_initialized():
-        torch.distributed.destroy_process_group()
+    shutdown()
+    faulthandler.cancel_dump_traceback_later()
     return 0
 
 

@@ -33,6 +33,8 @@ from ..schedules import gradual_warmup, scale_lr, to_lambda_lr
 from ..train import fit
 from .group import current, is_main_process
 
+STOP_SECONDS = 15  # for torchrun to stop its workers, or for a process to print its stack and end
+
 
 @dataclass(frozen=True)
 class Experiment:
@@ -174,48 +176,61 @@ def torchrun(experiment: Experiment, processes: int = 2, timeout: float = 600.0,
     with tempfile.TemporaryDirectory(prefix="lrcourse-torchrun-") as folder:
         out = Path(folder) / "result.pt"
         # --standalone's rendezvous, spelled out on 127.0.0.1: "localhost" can name ::1 and 127.0.0.1 and
-        # the host's name may not resolve. Rendezvous and collectives give up well within ``timeout``.
+        # the host's name may not resolve. Rendezvous and collectives give up well within ``timeout``,
+        # and each process stops itself, printing its stack, before the timeout (--deadline).
         wait = max(1, int(timeout / 3))
         command = [sys.executable, "-m", "torch.distributed.run", "--nnodes=1", f"--nproc-per-node={processes}",
                    "--rdzv-backend=c10d", "--rdzv-endpoint=127.0.0.1:0", f"--rdzv-id={uuid.uuid4()}",
                    "--local-addr=127.0.0.1", f"--rdzv-conf=join_timeout={wait},read_timeout={wait}",
                    "-m", "lrcourse.distributed", *experiment.arguments(), f"--out={out}", "--device=cpu",
-                   f"--timeout={wait}", "--quiet"]
+                   f"--timeout={wait}", f"--deadline={0.8 * timeout:g}", "--quiet"]
         if train is not None:
             save_data(train, val, Path(folder) / "data.pt")
             command.append(f"--data={Path(folder) / 'data.pt'}")
         # LOGLEVEL=INFO: the launcher says how far it got, shown only if something goes wrong.
         env = {**os.environ, "PYTHONFAULTHANDLER": "1", "LOGLEVEL": "INFO"}
         code, printed = _run_group(command, env, timeout)
-        if code is None:
+        if code is None or (code != 0 and "Timeout (" in printed):  # faulthandler's heading (--deadline)
             raise RuntimeError(f"torchrun did not finish within {timeout:g} s; what its processes printed, "
-                               f"ending with where each was stuck:\n{printed[-6000:] or '(nothing)'}")
+                               f"with where each one was stuck:\n{printed[-8000:] or '(nothing)'}")
         if code != 0 or not out.exists():
-            raise RuntimeError(f"torchrun failed (exit code {code}):\n{printed[-3000:]}")
+            raise RuntimeError(f"torchrun failed (exit code {code}):\n{printed[-6000:]}")
         return load(out)
 
 
 def _run_group(command: list[str], env: dict, timeout: float) -> tuple[int | None, str]:
     """Run ``command`` in a process group of its own; return its exit code (None after ``timeout``) and
-    output. Whatever happens, no process of the group is left running."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               errors="replace", env=env, start_new_session=True)
+    its output. Whatever happens, no process of the group is left running. (torchrun starts its workers
+    in sessions of their own; it stops them itself when it receives SIGTERM.)"""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                               start_new_session=True)
+    printed = b""
     try:
         try:
             printed, _ = process.communicate(timeout=timeout)
-            return process.returncode, printed
-        except subprocess.TimeoutExpired:
-            # SIGABRT makes faulthandler print every thread's stack; the group's pipe then closes.
-            _signal_group(process, signal.SIGABRT)
+            return process.returncode, printed.decode(errors="replace")
+        except subprocess.TimeoutExpired as expired:
+            printed = expired.output or b""
+        # SIGTERM: torchrun stops its workers (each has printed its stack by now if it was stuck: --deadline)
+        # and prints where it was; then SIGABRT: faulthandler prints where whatever still runs is stuck.
+        for signum in (signal.SIGTERM, signal.SIGABRT):
+            _signal_group(process, signum)
             try:
-                printed, _ = process.communicate(timeout=15)
-            except subprocess.TimeoutExpired:
-                _signal_group(process, signal.SIGKILL)
-                printed, _ = process.communicate()
-            return None, printed
+                printed, _ = process.communicate(timeout=STOP_SECONDS)
+                break
+            except subprocess.TimeoutExpired as expired:
+                printed = expired.output or printed
+        return None, printed.decode(errors="replace")
     finally:
-        _signal_group(process, signal.SIGKILL)  # stragglers, and every process on Ctrl-C or an error here
+        if process.poll() is None:  # Ctrl-C or an error here: let torchrun stop its workers first
+            _signal_group(process, signal.SIGTERM)
+            try:
+                process.wait(STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                pass
+        _signal_group(process, signal.SIGKILL)
         process.wait()
+        process.stdout.close()  # a straggler still holding the pipe must not block us
 
 
 def _signal_group(process: subprocess.Popen, signum: int) -> None:

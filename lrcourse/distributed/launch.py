@@ -30,6 +30,7 @@ from ..checks import check_int, check_positive
 HOST = "127.0.0.1"
 POLL_SECONDS = 0.05
 GRACE_SECONDS = 5.0  # after another process failed, beyond the collective timeout
+SETTLE_SECONDS = 0.05
 
 
 def init(backend: str | None = None, timeout: float = 300.0) -> torch.device:
@@ -54,6 +55,31 @@ def init(backend: str | None = None, timeout: float = 300.0) -> torch.device:
     if not dist.is_initialized():
         dist.init_process_group(backend, timeout=timedelta(seconds=timeout))
     return device
+
+
+def shutdown() -> None:
+    """Leave the process group (``destroy_process_group``), safely on every PyTorch version.
+
+    Call it on every process at the end, instead of ``dist.destroy_process_group()``. On PyTorch 2.5
+    (Binder's pins), gloo's process group can deadlock when it is destroyed: its destructor holds
+    Python's GIL while it waits for its worker threads, and a worker thread still freeing the last
+    collective's tensor waits for the GIL. Here the last collective is one whose tensor this function
+    holds until the group is gone, and the worker threads get a moment without the GIL first. Does
+    nothing when no process group is initialized.
+    """
+    if not dist.is_initialized():
+        return
+    held = torch.zeros(1, device=_device_of_group())
+    dist.all_reduce(held)  # every earlier collective has completed, on every process
+    time.sleep(SETTLE_SECONDS)  # sleeping releases the GIL: the workers finish freeing earlier tensors
+    dist.destroy_process_group()
+    del held  # only now: freeing it no longer involves the group's threads
+
+
+def _device_of_group() -> torch.device:
+    if dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
 
 
 @dataclass
@@ -151,6 +177,9 @@ def _child(function, args, rank, nprocs, port, backend, collective_timeout, thre
     torch.save((value, error, trace), partial)
     os.replace(partial, path)
     if dist.is_initialized():
-        dist.destroy_process_group()
+        if error is None:
+            shutdown()
+        else:  # a peer may be gone: no last collective, and the parent stops whoever waits
+            dist.destroy_process_group()
     if error is not None:
         sys.exit(1)  # tells the parent at once, so it stops waiting for the others
