@@ -75,6 +75,10 @@ class Feedback:
         printed = f"\nYour code printed:\n{self.output}" if self.output else ""
         return f"{_STYLE[self.outcome][0]}: {self.message}{printed}"
 
+    def _repr_pretty_(self, printer, cycle) -> None:
+        # IPython's text form (a terminal, a text-only view) is the message, as print() shows it, not the repr.
+        printer.text(str(self))
+
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         # Beside the HTML and text: the outcome as data, for graders of executed notebooks.
         return {FEEDBACK_MIME: {"lesson": self.lesson, "question": self.question, "outcome": self.outcome,
