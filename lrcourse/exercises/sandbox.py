@@ -40,6 +40,8 @@ from typing import Any, Callable
 
 import torch
 
+from .isolation import cut_off_the_kernel, isolate_descriptors, limit_resources
+
 AVAILABLE = hasattr(os, "fork")
 
 #: Seconds past a stage's limit before the parent kills: the child's own timer stops
@@ -262,15 +264,15 @@ def _child(function: Callable[[], Any], write_fd: int, output_limit: int, memory
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         with contextlib.suppress(OSError):
             os.setpgid(0, 0)
-        _isolate_descriptors(write_fd)
-        _limit_resources(memory_limit)
+        isolate_descriptors(write_fd)
+        limit_resources(memory_limit)
         channel = _Channel(write_fd)
         output = _CappedOutput(channel, output_limit)
         kernel_streams = (sys.stdout, sys.stderr)
         sys.stdout = sys.stderr = output
         sys.stdin = io.StringIO()
         builtins.input = _no_input
-        _cut_off_the_kernel(kernel_streams)
+        cut_off_the_kernel(kernel_streams)
         _channel.set(channel)
         try:
             value = function()
@@ -282,54 +284,3 @@ def _child(function: Callable[[], Any], write_fd: int, output_limit: int, memory
             status = 0
     finally:
         os._exit(status)
-
-
-def _isolate_descriptors(keep: int) -> None:
-    null = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(null, fd)
-    top = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 65536
-    os.closerange(3, keep)
-    os.closerange(keep + 1, max(top, keep + 2))
-
-
-def _limit_resources(memory_limit: int | None) -> None:
-    try:
-        import resource
-    except ImportError:  # not Unix: no limits
-        return
-    with contextlib.suppress(OSError, ValueError):
-        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
-    with contextlib.suppress(OSError):
-        with open("/proc/self/oom_score_adj", "w") as file:
-            file.write("1000")
-    if memory_limit is None:
-        return
-    try:
-        with open("/proc/self/statm") as file:  # Linux: the address space's size, in pages
-            size = int(file.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):  # macOS does not enforce RLIMIT_AS anyway
-        return
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = size + memory_limit if hard == resource.RLIM_INFINITY else min(size + memory_limit, hard)
-    with contextlib.suppress(OSError, ValueError):
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-
-
-def _cut_off_the_kernel(streams) -> None:
-    """In a Jupyter kernel: ``display()`` (and inline ``plt.show()``) print their text form into
-    the capture, and ipykernel's IOPub thread, which a forked process would use to reach the
-    notebook (through the kernel's output ``streams``, a logging handler holding one, a widget),
-    is marked closed in this process, so that everything sent through it is dropped."""
-    module = sys.modules.get("IPython.core.interactiveshell")
-    if module is None or not module.InteractiveShell.initialized():
-        return
-    from IPython.core.displaypub import DisplayPublisher
-
-    shell = module.InteractiveShell.instance()
-    shell.display_pub = DisplayPublisher(shell=shell)
-    kernel = getattr(shell, "kernel", None)
-    threads = [getattr(kernel, "iopub_thread", None), getattr(getattr(kernel, "iopub_socket", None), "io_thread", None)]
-    for thread in threads + [getattr(stream, "pub_thread", None) for stream in streams]:
-        if thread is not None and hasattr(thread, "socket"):
-            thread.socket = None  # ipykernel's IOPubThread sends nothing once its socket is None
