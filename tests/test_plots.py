@@ -8,7 +8,7 @@ import pytest  # noqa: E402
 
 import lrcourse.schedules as S  # noqa: E402
 from lrcourse import EarlyStopping, History, ReduceLROnPlateau  # noqa: E402
-from lrcourse.plots import plot_loss, plot_metrics, plot_schedule, plot_seeds, plot_timeline, show_images  # noqa: E402
+from lrcourse.plots import plot_budgets, plot_loss, plot_metrics, plot_schedule, plot_seeds, plot_timeline, show_images  # noqa: E402
 
 
 @pytest.fixture
@@ -98,3 +98,35 @@ def test_plot_seeds_draws_the_mean_and_a_band_from_the_lowest_to_the_highest_see
 def test_plot_seeds_refuses_bad_input(histories, metric, words):
     with pytest.raises(ValueError, match=words):
         plot_seeds(histories, metric)
+
+
+def test_plot_budgets_draws_the_mean_per_budget_a_seed_band_and_the_target():
+    _, ax = plt.subplots()
+    runs = {4: [0.84, 0.86, 0.85], 2: [0.80, 0.82, 0.81]}        # budgets out of order: drawn sorted
+    assert plot_budgets(runs, ax=ax, label="step", target=0.83) is ax
+    curve, target = ax.lines
+    np.testing.assert_allclose(curve.get_xdata(), [2, 4])
+    np.testing.assert_allclose(curve.get_ydata(), [0.81, 0.85])
+    assert curve.get_label() == "step (3 seeds)"
+    np.testing.assert_allclose(target.get_ydata(), [0.83, 0.83])
+    band = ax.collections[0].get_paths()[0].vertices
+    for budget, (low, high) in ((2, (0.80, 0.82)), (4, (0.84, 0.86))):
+        np.testing.assert_allclose(sorted({round(y, 6) for x, y in band if x == budget}), [low, high])
+    assert len(plot_budgets({1: (score for score in [0.5, 0.7])}).lines) == 1   # a generator of scores; no target
+    plt.close("all")
+
+
+@pytest.mark.parametrize("budgets, kwargs, error, words", [
+    ({}, {}, TypeError, "non-empty dict"),
+    ([0.8, 0.9], {}, TypeError, "non-empty dict"),
+    ({0: [0.8]}, {}, ValueError, "budget \\(key\\) of budgets"),
+    ({"2": [0.8]}, {}, TypeError, "budget \\(key\\) of budgets"),
+    ({2: []}, {}, ValueError, "at least one score"),
+    ({2: 0.8}, {}, TypeError, "sequence of scores"),
+    ({2: [0.8, float("nan")]}, {}, ValueError, "a score in budgets"),
+    ({2: [0.8]}, {"target": "high"}, TypeError, "target"),
+])
+def test_plot_budgets_refuses_bad_input(budgets, kwargs, error, words):
+    with pytest.raises(error, match=words):
+        plot_budgets(budgets, **kwargs)
+    assert not plt.get_fignums()        # refused before any figure was made

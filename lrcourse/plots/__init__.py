@@ -1,7 +1,7 @@
 """Every plot of the course, in one place. Each takes ``ax=None`` (or ``axes=None``): a new
 figure when none is given; and returns the axes it drew on.
 
-- runs: :func:`plot_loss`, :func:`plot_metrics`, :func:`plot_seeds` (a run over seeds, with its band), :func:`plot_timeline`, :func:`plot_effective_lrs`,
+- runs: :func:`plot_loss`, :func:`plot_metrics`, :func:`plot_seeds` (a run over seeds, with its band), :func:`plot_budgets` (final score against the budget), :func:`plot_timeline`, :func:`plot_effective_lrs`,
   :func:`plot_parameter_histograms`, :func:`show_images` (:mod:`.training`);
 - the range test: :func:`plot_range_test`, :func:`plot_accuracy_range_test` (Smith's original) (:mod:`.range_test`);
 - a home experiment's report: :func:`plot_report` (:mod:`.report`);
@@ -19,10 +19,10 @@ from .range_test import plot_accuracy_range_test, plot_range_test
 from .report import plot_report
 from .schedules import plot_schedule, plot_snapshot_plan
 from .search import plot_search, plot_trials
-from .training import (plot_effective_lrs, plot_loss, plot_metrics, plot_parameter_histograms, plot_seeds,
+from .training import (plot_budgets, plot_effective_lrs, plot_loss, plot_metrics, plot_parameter_histograms, plot_seeds,
                        plot_timeline, show_images)
 
-__all__ = ["axes_or_new", "figure_png", "plot_accuracy_range_test", "plot_descent", "plot_descent_loss",
+__all__ = ["axes_or_new", "figure_png", "plot_accuracy_range_test", "plot_budgets", "plot_descent", "plot_descent_loss",
            "plot_effective_lrs", "plot_interpolation", "plot_landscape", "plot_loss", "plot_loss_plane", "plot_metrics",
            "plot_parameter_histograms", "plot_range_test", "plot_report", "plot_schedule", "plot_search",
            "plot_seeds", "plot_sharpness", "plot_snapshot_plan", "plot_timeline", "plot_trials", "show_images"]

@@ -1,14 +1,16 @@
-"""Plots of data and training runs: images, loss and metric curves, weights, effective LRs, and
-a run's timeline under ReduceLROnPlateau and EarlyStopping."""
+"""Plots of data and training runs: images, loss and metric curves, weights, effective LRs, final
+accuracy against the training budget, and a run's timeline under ReduceLROnPlateau and EarlyStopping."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from ..callbacks import History
-from ..checks import ceil_div, check_int
+from ..checks import ArgumentTypeError, ceil_div, check_int, check_number, check_positive
 from ..data import TensorData
 from ..lr_rules import smooth as smoothed
 from ..plateau import EarlyStopping, ReduceLROnPlateau
@@ -95,6 +97,43 @@ def plot_seeds(histories, metric: str = "val_accuracy", ax=None, label: str | No
                    label=f"{label or metric} ({len(histories)} seeds)")[0]
     ax.fill_between(epochs, values.min(0), values.max(0), color=line.get_color(), alpha=0.15, linewidth=0)
     ax.set(xlabel="epoch", ylabel=metric.replace("_", " "))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return ax
+
+
+def plot_budgets(budgets, ax=None, label: str | None = None, target: float | None = None,
+                 ylabel: str = "final validation accuracy"):
+    """A schedule trained with several budgets (one full run per budget and seed): the mean final
+    score against the budget in epochs, with a band from the lowest to the highest seed.
+    ``budgets`` maps each budget to its final scores, one per seed (the same form as
+    :func:`lrcourse.compare.speedup`'s ``baseline``). ``target`` draws a dashed horizontal line at
+    that score, to read off the smallest budget that reaches it (Smith & Topin's epochs to a target)."""
+    if not isinstance(budgets, Mapping) or not budgets:
+        raise ArgumentTypeError(f"budgets must be a non-empty dict {{epochs: scores per seed}}; got "
+                                f"{type(budgets).__name__}")
+    epochs = sorted(check_positive("a budget (key) of budgets", budget) for budget in budgets)
+    rows = []
+    for budget in sorted(budgets):
+        scores = budgets[budget]
+        if isinstance(scores, (str, bytes, Mapping)) or not hasattr(scores, "__iter__"):
+            raise ArgumentTypeError(f"budgets[{budget!r}] must be a sequence of scores, one per seed; got "
+                                    f"{type(scores).__name__}")
+        scores = list(scores)
+        if not scores:
+            raise ValueError(f"budgets[{budget!r}] must hold at least one score (one per seed); got none")
+        rows.append([check_number(f"a score in budgets[{budget!r}]", score) for score in scores])
+    if target is not None:
+        target = check_number("target", target)
+    ax = axes_or_new(ax, (7, 3.5))
+    means = np.array([np.mean(row) for row in rows])
+    seeds = sorted({len(row) for row in rows})
+    line = ax.plot(epochs, means, marker="o", markersize=4,
+                   label=f"{label or 'mean'} ({'/'.join(map(str, seeds))} seeds)")[0]
+    ax.fill_between(epochs, [min(row) for row in rows], [max(row) for row in rows], color=line.get_color(),
+                    alpha=0.15, linewidth=0)
+    if target is not None:
+        ax.axhline(target, color="black", linestyle="--", linewidth=0.8, label=f"target {target:.4g}")
+    ax.set(xlabel="budget (epochs of a full run)", ylabel=ylabel)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return ax
 
