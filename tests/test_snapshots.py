@@ -13,7 +13,7 @@ from lrcourse.callbacks import FitState
 from lrcourse.experiments import train_snapshot_ensemble, train_with_schedule
 from lrcourse.plots import plot_snapshot_plan
 from lrcourse.snapshots import (SnapshotEnsemble, SnapshotSaver, cycle_ends, load_snapshots,
-                                save_snapshot, snapshot_plan)
+                                save_snapshot, snapshot_plan, snapshot_plan_for)
 from lrcourse.train import History
 
 
@@ -165,6 +165,23 @@ def test_snapshot_plan_lays_out_m_cycles():
         snapshot_plan(base_lr=0.1, T_0=2, M=0)
     with pytest.raises(ValueError, match="T_0 must be an int >= 1"):
         snapshot_plan(base_lr=0.1, T_0=0)
+
+
+def test_snapshot_plan_for_fills_the_budget_with_m_cycles():
+    plan = snapshot_plan_for(epochs=8, base_lr=0.1, M=3, T_mult=2, steps_per_epoch=14)
+    assert plan.total_steps == 112 and plan.epochs == 8
+    assert plan.snapshot_steps == [15, 47, 111]                      # cycles of 16, 32 and 64 steps
+    assert plan.schedule.T_0 == 16 and plan.schedule(16) == 0.1 and plan.schedule(15) < 0.01
+    # with T_mult = 1 it is snapshot_plan with T_0 = epochs / M
+    same = snapshot_plan(base_lr=0.1, T_0=2, M=4, steps_per_epoch=14)
+    equal_cycles = snapshot_plan_for(epochs=8, base_lr=0.1, M=4, steps_per_epoch=14)
+    assert equal_cycles.snapshot_steps == same.snapshot_steps and equal_cycles.total_steps == same.total_steps
+    assert [equal_cycles.schedule(t) for t in range(112)] == [same.schedule(t) for t in range(112)]
+    # the last snapshot is the run's last step, for any T_mult
+    for T_mult, M in ((1, 1), (2, 4), (3, 3)):
+        units = sum(T_mult ** i for i in range(M))
+        plan = snapshot_plan_for(epochs=units, base_lr=0.05, M=M, T_mult=T_mult, steps_per_epoch=3)
+        assert len(plan.snapshot_steps) == M and plan.snapshot_steps[-1] == plan.total_steps - 1
 
 
 def test_disagreement_counts_pairs_that_differ():
@@ -373,6 +390,17 @@ PLAN_BAD = [  # (function, keyword arguments, error, what the message says)
     (snapshot_plan, dict(base_lr=0.1, T_0=2, eta_min=-1e-3), ValueError, r"eta_min must be a finite number in \[0,"),
     (snapshot_plan, dict(base_lr=0.1, T_0=2, eta_min=0.2), ValueError, r"eta_min must be a finite number in \[0, 0.1"),
     (snapshot_plan, dict(base_lr=0.1, T_0=2, eta_min=math.nan), ValueError, "eta_min must be a finite number"),
+    (snapshot_plan_for, dict(epochs=8, base_lr=0.1, M=3, T_mult=2, steps_per_epoch=10), ValueError,
+     r"80 steps\) must be divisible by 1 \+ T_mult \+ ... \+ T_mult\*\*\(M-1\) = 7"),
+    (snapshot_plan_for, dict(epochs=0, base_lr=0.1, M=2), ValueError, "epochs must be an int >= 1"),
+    (snapshot_plan_for, dict(epochs=2.0, base_lr=0.1, M=2), TypeError, "epochs must be an int"),
+    (snapshot_plan_for, dict(epochs=4, base_lr=0, M=2), ValueError, "base_lr must be a finite number > 0"),
+    (snapshot_plan_for, dict(epochs=4, base_lr=0.1, M=0), ValueError, "M must be an int >= 1"),
+    (snapshot_plan_for, dict(epochs=4, base_lr=0.1, M=2, T_mult=0), ValueError, "T_mult must be an int >= 1"),
+    (snapshot_plan_for, dict(epochs=4, base_lr=0.1, M=2, steps_per_epoch=0), ValueError,
+     "steps_per_epoch must be an int >= 1"),
+    (snapshot_plan_for, dict(epochs=4, base_lr=0.1, M=2, eta_min=0.2), ValueError,
+     r"eta_min must be a finite number in \[0, 0.1"),
     (plot_snapshot_plan, dict(plan="plan"), TypeError, "plan must be a SnapshotPlan"),
 ]
 

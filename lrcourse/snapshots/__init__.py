@@ -7,7 +7,7 @@ probabilities.
 """
 
 from .ensemble import EnsembleReport, SnapshotEnsemble
-from .plan import SnapshotPlan, cycle_ends, snapshot_plan
+from .plan import SnapshotPlan, cycle_ends, snapshot_plan, snapshot_plan_for
 from .saver import SNAPSHOT_GLOB, SNAPSHOT_PATTERN, SnapshotSaver, load_snapshots, save_snapshot
 
 __all__ = [
@@ -21,4 +21,5 @@ __all__ = [
     "load_snapshots",
     "save_snapshot",
     "snapshot_plan",
+    "snapshot_plan_for",
 ]
