@@ -102,11 +102,17 @@ def test_ctrl_c_stops_a_check_that_swallows_it_and_ends_its_process(tmp_path, mo
             time.sleep(0.01)
         os.kill(os.getpid(), signal.SIGINT)
 
-    presser = threading.Thread(target=press_ctrl_c)
-    presser.start()
-    with pytest.raises(KeyboardInterrupt):
-        lesson01.q1.feedback(swallows_keyboard_interrupt)
-    presser.join()
+    # Ctrl-C raises KeyboardInterrupt here, as in a terminal or a Jupyter kernel, also when pytest was started
+    # with SIGINT ignored (a shell's background job, nohup), where Python installs no handler for it.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        presser = threading.Thread(target=press_ctrl_c)
+        presser.start()
+        with pytest.raises(KeyboardInterrupt):
+            lesson01.q1.feedback(swallows_keyboard_interrupt)
+        presser.join()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert not running(int(pid_file.read_text()))  # killed and reaped before the KeyboardInterrupt came out
 
 
