@@ -90,7 +90,9 @@ def test_ctrl_c_stops_a_check_that_swallows_it_and_ends_its_process(tmp_path, mo
     pid_file = tmp_path / "pid"
 
     def swallows_keyboard_interrupt(w, grad, lr):
-        pid_file.write_text(str(os.getpid()))
+        written = tmp_path / "pid.partial"
+        written.write_text(str(os.getpid()))
+        os.replace(written, pid_file)  # the presser must never find the file before the PID is in it
         while True:
             try:
                 time.sleep(0.01)
