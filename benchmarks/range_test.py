@@ -47,6 +47,7 @@ from lrcourse.data import TensorData, batches, find_fashion_mnist
 from lrcourse.device import seeded
 from lrcourse.experiments import MODELS, OPTIMIZERS, train_at_lr
 from lrcourse.metrics import evaluate
+from lrcourse.lr_rules import median_lr
 from lrcourse.range_test import RangeTest, lr_range_test
 
 NUM_ITER, BATCH_SIZE = 100, 64
@@ -99,6 +100,9 @@ RULES: dict[str, Callable[[RangeTest], float]] = {
     "steepest (1 test)": single("steepest"),
     "valley (1 test)": single("valley"),
     "min_over_10 (1 test)": single("min_over_10"),
+    "midway (1 test)": single("midway"),
+    "steepest (3 tests, median)": lambda result: median_lr([test.steepest for test in result.tests]),
+    "midway (3 tests, median)": lambda result: median_lr([test.midway for test in result.tests]),
     "default: suggestion (3 tests)": lambda result: result.suggestion,
 }
 DEFAULT = "default: suggestion (3 tests)"

@@ -117,6 +117,17 @@ def min_over_10(lrs, losses) -> float:
     return lowest(lrs, losses) / 10
 
 
+def midway(lrs, losses) -> float:
+    """The geometric mean of :func:`steepest` and :func:`min_over_10`,
+    :math:`\sqrt{\eta_{steep} \cdot \eta_{min} / 10}`: halfway, on a log scale, between the two picks.
+
+    Each alone misses in its own direction: on some set-ups the steepest point sits close to where
+    the loss blows up, on others a decade or more below the best LR, and the lowest loss over 10
+    moves with the noise of the curve's bottom. Their midpoint had the smallest worst gap to a
+    grid's best of the rules in ``benchmarks/range_test.py`` (the README gives the table)."""
+    return float(np.sqrt(steepest(lrs, losses) * min_over_10(lrs, losses)))
+
+
 def cyclical_range(lrs, losses) -> tuple[float, float]:
     """``(base_lr, max_lr)`` for a cyclical schedule, after Smith's reading of the curve: where
     the loss starts to fall (10% of its drop done) and where it has nearly stopped falling
@@ -139,4 +150,4 @@ def median_lr(lrs) -> float:
 
 
 #: The rules by name, as ``RangeTest.suggestions`` and the benchmark call them.
-RULES = {"steepest": steepest, "valley": valley, "min_over_10": min_over_10}
+RULES = {"steepest": steepest, "valley": valley, "min_over_10": min_over_10, "midway": midway}

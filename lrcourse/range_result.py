@@ -15,7 +15,7 @@ import numpy as np
 from . import lr_rules
 
 #: The rule each test's pick is made by; ``RangeTest.suggestion`` is the median of the picks.
-DEFAULT_RULE = "steepest"
+DEFAULT_RULE = "midway"
 
 
 @dataclass
@@ -89,6 +89,12 @@ class RangeTest:
         return self.lowest / 10
 
     @property
+    def midway(self) -> float:
+        """:func:`lrcourse.lr_rules.midway` of the curve: halfway (log scale) between ``steepest`` and
+        ``min_over_10``."""
+        return lr_rules.midway(*self.curve())
+
+    @property
     def cyclical_range(self) -> tuple[float, float]:
         """:func:`lrcourse.lr_rules.cyclical_range` of the curve: ``(base_lr, max_lr)``."""
         return lr_rules.cyclical_range(*self.curve())
@@ -96,7 +102,7 @@ class RangeTest:
     @property
     def suggestions(self) -> dict[str, float]:
         """Each rule's pick on this curve (for several tests: on their mean curve)."""
-        return {"valley": self.valley, "steepest": self.steepest, "min_over_10": self.min_over_10}
+        return {"valley": self.valley, "steepest": self.steepest, "min_over_10": self.min_over_10, "midway": self.midway}
 
     @property
     def picks(self) -> list[float]:

@@ -60,6 +60,10 @@ def test_steepest_lowest_and_cyclical_range_on_a_known_curve():
     assert lr_rules.lowest(lrs, losses) == bottom and lr_rules.min_over_10(lrs, losses) == bottom / 10
     base, top = lr_rules.cyclical_range(lrs, losses)
     assert base < lr_rules.steepest(lrs, losses) < top <= bottom
+    # midway: halfway on a log scale between the steepest point and the lowest loss over 10
+    steep = lr_rules.steepest(lrs, losses)
+    assert lr_rules.midway(lrs, losses) == pytest.approx(np.sqrt(steep * bottom / 10), rel=1e-12)
+    assert min(steep, bottom / 10) <= lr_rules.midway(lrs, losses) <= max(steep, bottom / 10)
 
 
 def test_moving_average_is_bias_corrected():
@@ -74,7 +78,7 @@ def test_moving_average_is_bias_corrected():
 
 
 @pytest.mark.parametrize("rule", [lr_rules.steepest, lr_rules.valley, lr_rules.lowest, lr_rules.min_over_10,
-                                  lr_rules.cyclical_range])
+                                  lr_rules.midway, lr_rules.cyclical_range])
 @pytest.mark.parametrize("lrs, losses, words", [
     ([], [], "at least one point"),
     ([1e-3, 1e-2], [1.0], "same length"),

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import lrcourse
-from lrcourse.range_test import RangeTest, lr_range_test
+from lrcourse.range_test import DEFAULT_RULE, RangeTest, lr_range_test
 
 
 def setup(model_class=lrcourse.MLP, optimizer="sgd"):
@@ -180,7 +180,8 @@ def test_suggestions_on_a_synthetic_curve():
     base, top = result.cyclical_range
     assert base < result.steepest < top <= lowest * 1.01
     assert base <= result.valley <= top
-    assert result.suggestion in result.suggestions.values()
+    assert result.midway == pytest.approx(np.sqrt(result.steepest * result.min_over_10))
+    assert result.suggestion == result.suggestions[DEFAULT_RULE]
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -310,17 +311,17 @@ def test_repeats_runs_one_test_per_seed_and_combines_them(fmnist):
     assert result.steps == n
     np.testing.assert_allclose(result.losses, np.mean([t.losses[:n] for t in singles], axis=0), rtol=1e-12)
     np.testing.assert_allclose(result.smoothed, np.mean([t.smoothed[:n] for t in singles], axis=0), rtol=1e-12)
-    assert result.picks == [t.steepest for t in singles]
+    assert result.picks == [t.midway for t in singles]  # DEFAULT_RULE
     assert result.suggestion == sorted(result.picks)[1]  # the median of three
     assert result.examples == sum(t.steps for t in singles) * 64
     assert result.seconds == pytest.approx(sum(t.seconds for t in result.tests))
 
 
-def test_a_single_test_suggests_its_steepest_point_and_counts_its_examples(fmnist):
+def test_a_single_test_suggests_its_midway_point_and_counts_its_examples(fmnist):
     model, opt = setup()
     result = lr_range_test(model, fmnist.train[:2000], opt, num_iter=30, batch_size=32, accumulation_steps=2,
                            progress=False)
-    assert result.tests == [] and result.picks == [result.steepest] and result.suggestion == result.steepest
+    assert result.tests == [] and result.picks == [result.midway] and result.suggestion == result.midway
     assert result.examples == result.steps * 32 * 2
 
 

@@ -61,7 +61,7 @@ def _annotate(ax, result: RangeTest, lrs, smoothed) -> None:
         ax.axvspan(low, high, color=colour, alpha=0.07)
         ax.text(np.sqrt(low * high), 1.0, region, transform=ax.get_xaxis_transform(), ha="center", va="top",
                 fontsize=7, color=colour)
-    for (rule, lr), marker in zip(result.suggestions.items(), "ovs"):
+    for (rule, lr), marker in zip(result.suggestions.items(), "ovsD"):
         ax.plot(lr, on_curve(lr), marker=marker, linestyle="none", markersize=7, label=f"{rule}: {lr:.2g}")
     picks = result.picks
     if len(picks) > 1:

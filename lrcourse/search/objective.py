@@ -12,6 +12,7 @@ import torch
 
 from ..checks import ArgumentTypeError, check_choice, check_int, check_positive
 from ..data import TensorData
+from .. import lr_rules
 from ..device import seeded
 from ..experiments import OPTIMIZERS
 from ..metrics import evaluate
@@ -106,7 +107,7 @@ def range_test_search(objective: TrainingObjective, *, start_lr: float = 1e-5, e
     if not isinstance(objective, TrainingObjective):
         raise ArgumentTypeError(f"objective must be a TrainingObjective (the range test needs its model and data); "
                                 f"got {type(objective).__name__}")
-    check_choice("rule", rule, ("steepest", "valley", "min_over_10"))
+    check_choice("rule", rule, tuple(lr_rules.RULES))
     net = seeded(objective.model, objective.seed, objective.train.device)
     optimizer = OPTIMIZERS[objective.optimizer](net.parameters(), lr=start_lr)
     test = lr_range_test(net, objective.train, optimizer, start_lr=start_lr, end_lr=end_lr, num_iter=num_iter,
