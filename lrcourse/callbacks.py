@@ -11,7 +11,10 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
-from .checks import check_between, check_choice
+from .checks import check_between, check_choice, check_int
+from .device import forked_rng
+from .loaders import check_source, is_tensor_data, preserved_generators
+from .metrics import evaluate
 
 
 @dataclass
@@ -163,3 +166,32 @@ class StopAtTarget(Callback):
         if reached:
             self.reached_at = state.epoch
             state.stop(f"{self.monitor} reached {self.target:g} in epoch {state.epoch}")
+
+
+class EvaluateEachEpoch(Callback):
+    """Evaluates the model on ``data`` at the end of every epoch: ``loss[i]`` and ``accuracy[i]``
+    are those of the weights after epoch ``i + 1`` (:func:`lrcourse.evaluate`: eval mode, no
+    gradients, on forks of the random generators and of a loader's, so training goes exactly as it
+    would without this callback).
+
+    On data that neither training nor the other callbacks see (a test set), ``accuracy[best_epoch - 1]``
+    is the score of the weights ``EarlyStopping(restore_best_weights=True)`` would restore; see
+    :func:`lrcourse.plateau.replay_early_stopping`. ``data`` is a ``TensorData`` (evaluated in batches
+    of ``batch_size``) or a loader."""
+
+    def __init__(self, data, batch_size: int = 1000):
+        if is_tensor_data(data):
+            check_int("batch_size", batch_size, 1)
+        check_source("data", data, batch_size if is_tensor_data(data) else None)
+        self.data, self.batch_size = data, batch_size
+        self.loss: list[float] = []
+        self.accuracy: list[float] = []
+
+    def on_train_begin(self, state: FitState) -> None:
+        self.loss, self.accuracy = [], []
+
+    def on_epoch_end(self, state: FitState) -> None:
+        with forked_rng(), preserved_generators(self.data):  # a shuffling loader must not move training's draws
+            metrics = evaluate(state.model, self.data, batch_size=self.batch_size)
+        self.loss.append(metrics["loss"])
+        self.accuracy.append(metrics["accuracy"])

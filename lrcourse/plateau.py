@@ -7,6 +7,7 @@ value per epoch (``val_loss`` by default), so they can be tested on scripted his
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from dataclasses import dataclass
 from numbers import Real
@@ -209,3 +210,72 @@ def replay(callbacks, values, monitor: str = "val_loss", lr: float = 0.1) -> Rep
     for callback in callbacks:
         callback.on_train_end(state)
     return Replay(values=values[: len(lrs)], lrs=lrs, stopped_epoch=stopped, reason=state.stop_reason)
+
+
+@dataclass
+class StoppedRun:
+    """A recorded run as it would have ended with an EarlyStopping watching it too
+    (:func:`replay_early_stopping`): its ``history`` cut at the stop, the replayed ``stopping``
+    (``best_epoch``, ``stopped_epoch``, ``reason``), and the ``score`` of the model it ends with."""
+
+    history: History
+    stopping: EarlyStopping
+    score: float | None
+
+    @property
+    def epochs(self) -> int:
+        """Epochs trained: ``stopping.stopped_epoch``, or all the recorded ones if it never stopped."""
+        return self.history.epochs
+
+
+def replay_early_stopping(history: History, stopping: EarlyStopping, scores=None) -> StoppedRun:
+    """The run ``history`` records, as it would have ended had ``stopping`` watched it too.
+
+    EarlyStopping only watches: until it stops the run, training is the same with it as without
+    it. So ``fit(..., callbacks=[*others, stopping])`` trains the first ``stopping.stopped_epoch``
+    epochs of ``fit(..., callbacks=others)`` (same seed), and stops where :func:`replay` of the
+    recorded ``stopping.monitor`` says. One long run thus gives the outcome of every EarlyStopping
+    setting. ``stopping`` is replayed in place; the returned history is ``history`` cut after the
+    stop (per-epoch and per-step lists; ``stop_reason`` the callback's; ``seconds`` in proportion).
+
+    ``scores``, if given, holds one number per recorded epoch, measured on the weights at that
+    epoch's end (say :class:`~lrcourse.callbacks.EvaluateEachEpoch`'s test accuracy). ``score`` is
+    then that of the model the stopped run ends with: ``scores[best_epoch - 1]`` with
+    ``restore_best_weights=True`` (the weights it restores), else ``scores[epochs - 1]``.
+
+    A history that ended early (it diverged, or a callback stopped it) gives the replay up to its end
+    only: a stop that would come later is not seen. Example::
+
+        tests = EvaluateEachEpoch(data.test)
+        history = fit(model, train, optimizer, epochs=30, val=val, callbacks=[ReduceLROnPlateau(patience=2), tests])
+        run = replay_early_stopping(history, EarlyStopping(patience=6, restore_best_weights=True), tests.accuracy)
+        run.epochs, run.stopping.best_epoch, run.score   # as if fit had been given the EarlyStopping
+    """
+    if not isinstance(history, History):
+        raise TypeError(f"history must be a lrcourse.History (what fit returns); got {type(history).__name__}")
+    if not isinstance(stopping, EarlyStopping):
+        raise TypeError(f"stopping must be an EarlyStopping; got {type(stopping).__name__}")
+    values = getattr(history, stopping.monitor)
+    if not values:
+        raise ValueError(f"history has no {stopping.monitor} values: record the run with val= (or have the "
+                         f"EarlyStopping monitor 'train_loss' or 'train_accuracy')")
+    if scores is not None:
+        scores = _check_values(scores)
+        if len(scores) != len(values):
+            raise ValueError(f"scores must hold one value per recorded epoch ({len(values)}); got {len(scores)}")
+    stopped = replay([stopping], values, monitor=stopping.monitor).stopped_epoch
+    epochs = len(values) if stopped is None else stopped
+    steps = epochs * history.steps_per_epoch
+    per_epoch = {name: getattr(history, name)[:epochs] for name in MONITORS}
+    cut = dataclasses.replace(
+        history, **per_epoch, lr=history.lr[:steps], loss=history.loss[:steps], grad_norm=history.grad_norm[:steps],
+        stop_reason=history.stop_reason if stopped is None else stopping.reason,
+        diverged_at=history.diverged_at if history.diverged_at is None or history.diverged_at < steps else None,
+        seconds=history.seconds * epochs / max(history.epochs, 1))
+    if scores is None:
+        score = None
+    elif stopping.restore_best_weights and stopping.best_epoch is not None:
+        score = scores[stopping.best_epoch - 1]
+    else:
+        score = scores[epochs - 1]
+    return StoppedRun(history=cut, stopping=stopping, score=score)

@@ -1,13 +1,15 @@
-"""The callbacks' decisions on scripted metric histories: no training needed."""
+"""The callbacks' decisions on scripted metric histories (no training needed), and replayed on a recorded run."""
 
+import functools
 import math
 
 import pytest
 import torch
 
 import lrcourse
-from lrcourse.callbacks import FitState
-from lrcourse.plateau import EarlyStopping, ReduceLROnPlateau
+from lrcourse.callbacks import EvaluateEachEpoch, FitState
+from lrcourse.experiments import train_at_lr
+from lrcourse.plateau import EarlyStopping, ReduceLROnPlateau, replay_early_stopping
 from lrcourse.plateau import replay as replay_callbacks
 from lrcourse.callbacks import History
 
@@ -226,3 +228,113 @@ def test_replay_drives_both_callbacks_like_fit():
     assert result.lrs == [0.1, 0.1, 0.1, 0.05, 0.05, 0.025]
     assert result.stopped_epoch == 6 and "did not improve" in result.reason
     assert replay_callbacks([EarlyStopping(patience=2)], [3.0, 2.0, 1.0]).stopped_epoch is None
+
+
+# --- replay_early_stopping: one recorded run gives the outcome of every EarlyStopping setting ---
+
+def tiny_run(fmnist, callbacks):
+    """A small, noisy, seeded run: a 32-unit MLP, 1,000 images, 12 epochs under ReduceLROnPlateau(patience=1)."""
+    plateau = ReduceLROnPlateau(patience=1, factor=0.5)
+    run = train_at_lr(fmnist.train[:1000], 0.1, val=fmnist.val[:300], optimizer="momentum", epochs=12,
+                      batch_size=100, model=functools.partial(lrcourse.MLP, hidden=32), callbacks=[plateau, *callbacks])
+    return run, plateau
+
+
+@pytest.fixture(scope="module")
+def recorded(fmnist):
+    tests = EvaluateEachEpoch(fmnist.test[:1000])
+    run, plateau = tiny_run(fmnist, [tests])
+    return run.history, plateau, tests
+
+
+@pytest.mark.parametrize("options, stops", [
+    (dict(patience=1, restore_best_weights=True), True),
+    (dict(patience=2, min_delta=0.02, restore_best_weights=True), True),
+    (dict(monitor="val_accuracy", mode="max", patience=2), True),   # no restore: the score is the last epoch's
+    (dict(patience=20, restore_best_weights=True), False),          # never stops: the whole run
+])
+def test_replay_early_stopping_equals_a_real_fit(fmnist, recorded, options, stops):
+    history, plateau, tests = recorded
+    replayed = replay_early_stopping(history, EarlyStopping(**options), tests.accuracy)
+    stopping = EarlyStopping(**options)
+    real, real_plateau = tiny_run(fmnist, [stopping])
+    assert (replayed.stopping.stopped_epoch is not None) == stops and replayed.epochs == real.history.epochs
+    assert replayed.stopping.best_epoch == stopping.best_epoch
+    assert replayed.stopping.stopped_epoch == stopping.stopped_epoch
+    for name in ("val_loss", "val_accuracy", "train_loss", "train_accuracy", "lr", "loss", "stop_reason"):
+        assert getattr(replayed.history, name) == getattr(real.history, name), name   # bit for bit
+    assert [r for r in plateau.reductions if r[0] <= replayed.epochs] == real_plateau.reductions
+    assert replayed.score == lrcourse.evaluate(real.model, fmnist.test[:1000])["accuracy"]  # the restored weights'
+
+
+def test_replay_early_stopping_picks_the_score_and_cuts_the_history():
+    history = History(steps_per_epoch=2, val_loss=[1.0, 0.5, 0.7, 0.8, 0.9], train_loss=[1.0] * 5,
+                      lr=[0.1] * 10, loss=list(range(10)), seconds=10.0)
+    scores = [0.1, 0.2, 0.3, 0.4, 0.5]
+    restored = replay_early_stopping(history, EarlyStopping(patience=2, restore_best_weights=True), scores)
+    assert (restored.epochs, restored.stopping.best_epoch, restored.score) == (4, 2, 0.2)
+    assert restored.history.loss == [0, 1, 2, 3, 4, 5, 6, 7] and restored.history.seconds == 8.0
+    assert restored.history.stop_reason == restored.stopping.reason and history.val_loss[-1] == 0.9  # input untouched
+    assert replay_early_stopping(history, EarlyStopping(patience=2), scores).score == 0.4   # the last epoch's weights
+    assert replay_early_stopping(history, EarlyStopping(patience=2)).score is None
+    whole = replay_early_stopping(history, EarlyStopping(patience=9), scores)
+    assert whole.epochs == 5 and whole.stopping.stopped_epoch is None and whole.history == history
+
+
+def test_evaluate_each_epoch_leaves_training_unchanged(fmnist):
+    # Dropout draws from the global generator while training, and a shuffling loader draws a seed from it:
+    # evaluating on forks of the generators keeps the training draws where they were.
+    def dropout_mlp():
+        return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 16), torch.nn.Dropout(0.5),
+                                   torch.nn.Linear(16, 10))
+
+    test = fmnist.test[:200]
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(test.x, test.y), batch_size=50, shuffle=True)
+    histories, recorders = [], []
+    for callbacks in ([], [EvaluateEachEpoch(loader)], [EvaluateEachEpoch(test, batch_size=64)]):
+        lrcourse.seed_everything(0)
+        run = train_at_lr(fmnist.train[:500], 0.05, optimizer="momentum", epochs=3, batch_size=50,
+                          model=dropout_mlp, callbacks=callbacks)
+        histories.append(run.history.loss)
+        recorders.append((callbacks, run.model))
+    assert histories[0] == histories[1] == histories[2]
+    (_, _), (loader_cb, model), (tensor_cb, _) = recorders
+    assert len(loader_cb[0].accuracy) == len(tensor_cb[0].loss) == 3
+    assert loader_cb[0].accuracy == tensor_cb[0].accuracy
+    assert tensor_cb[0].accuracy[-1] == lrcourse.evaluate(model, test)["accuracy"]
+
+
+REPLAY_STOPPING_BAD = [  # (history, stopping, scores, error, what the message says)
+    ([1.0], EarlyStopping(), None, TypeError, "history must be a lrcourse.History"),
+    (History(val_loss=[1.0]), ReduceLROnPlateau(), None, TypeError, "stopping must be an EarlyStopping"),
+    (History(val_loss=[1.0]), "EarlyStopping", None, TypeError, "stopping must be an EarlyStopping"),
+    (History(train_loss=[1.0]), EarlyStopping(), None, ValueError,
+     "history has no val_loss values: record the run with val="),
+    (History(val_loss=[1.0]), EarlyStopping(monitor="val_accuracy"), None, ValueError, "history has no val_accuracy"),
+    (History(val_loss=[1.0, 0.9]), EarlyStopping(), [0.5], ValueError,
+     "scores must hold one value per recorded epoch \\(2\\); got 1"),
+    (History(val_loss=[1.0]), EarlyStopping(), 0.5, TypeError, "values must be a sequence of numbers"),
+    (History(val_loss=[1.0]), EarlyStopping(), ["0.5"], TypeError, "values\\[0\\] must be a number"),
+]
+
+
+@pytest.mark.parametrize("history, stopping, scores, error, match", REPLAY_STOPPING_BAD)
+def test_replay_early_stopping_bad_arguments(history, stopping, scores, error, match):
+    with pytest.raises(error, match=match):
+        replay_early_stopping(history, stopping, scores)
+
+
+@pytest.mark.parametrize("data, batch_size, error, match", [
+    (None, 1000, TypeError, "data must be a lrcourse.data.TensorData or a torch.utils.data.DataLoader"),
+    (torch.zeros(3, 784), 1000, TypeError, "wrap inputs and labels"),
+    ("test", 1000, TypeError, "data must be a lrcourse.data.TensorData"),
+    (lrcourse.TensorData(torch.zeros(0, 784), torch.zeros(0, dtype=torch.long)), 1000, ValueError,
+     "data must hold at least one example"),
+    (lrcourse.TensorData(torch.zeros(2, 784), torch.zeros(2, dtype=torch.long)), 0, ValueError,
+     "batch_size must be an int >= 1"),
+    (lrcourse.TensorData(torch.zeros(2, 784), torch.zeros(2, dtype=torch.long)), 1.5, TypeError,
+     "batch_size must be an int"),
+])
+def test_evaluate_each_epoch_bad_arguments(data, batch_size, error, match):
+    with pytest.raises(error, match=match):
+        EvaluateEachEpoch(data, batch_size=batch_size)

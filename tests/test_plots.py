@@ -57,6 +57,10 @@ def test_plot_timeline_marks_reductions_best_and_stop():
     assert labels == ["val loss", "LR reduced", "best", "stopped at 3"]
     lr_axis = [other for other in ax.figure.axes if other is not ax][0]
     assert list(lr_axis.lines[0].get_ydata()) == [0.1, 0.1, 0.01]
+    # A history cut short by replay_early_stopping: the plateau callback's later reductions are not drawn.
+    plateau.reductions = [(2, 0.1, 0.01), (5, 0.01, 0.001)]
+    ax = plot_timeline(history, [plateau, stopping])
+    assert [line.get_xdata()[0] for line in ax.lines if line.get_linestyle() == ":"] == [2.5]
     with pytest.raises(ValueError, match="no val_loss"):
         plot_timeline(History(steps_per_epoch=1))
 

@@ -179,10 +179,13 @@ def plot_timeline(history: History, callbacks=(), ax=None, title: str | None = N
     (left axis), the LR each epoch trained with (right axis, log scale), each LR reduction of a
     :class:`~lrcourse.plateau.ReduceLROnPlateau` in ``callbacks`` (dotted line), and the best
     epoch (star) and the epoch training stopped at (cross) of an
-    :class:`~lrcourse.plateau.EarlyStopping` in ``callbacks``. Returns the loss axes."""
+    :class:`~lrcourse.plateau.EarlyStopping` in ``callbacks``. Reductions after the history's last
+    epoch are left out (a history cut by :func:`~lrcourse.plateau.replay_early_stopping`). Returns the loss axes."""
     if not history.val_loss:
         raise ValueError("history has no val_loss: plot_timeline needs a run trained with val=")
-    reductions = [r for c in callbacks if isinstance(c, ReduceLROnPlateau) for r in c.reductions]
+    # A history cut by replay_early_stopping keeps its plateau callback, whose later reductions it never used.
+    reductions = [r for c in callbacks if isinstance(c, ReduceLROnPlateau) for r in c.reductions
+                  if r[0] <= history.epochs]
     stopping = next((c for c in callbacks if isinstance(c, EarlyStopping)), None)
     ax = axes_or_new(ax, (6, 3))
     epochs = np.arange(1, history.epochs + 1)
