@@ -15,6 +15,13 @@ a running measure of each weight's own gradient size, so every weight gets its o
 That is the factor PyTorch applied in the last step; with weight decay, AdamW's decay and
 the other optimizers' L2 term come on top.
 
+:class:`StepSizeMonitor` records how far each step actually moves one layer: its weights and its
+outputs. For Adam the step of a weight is :math:`\\eta\\,|\\hat m_t| / (\\sqrt{\\hat v_t} + \\epsilon)`:
+:math:`\\eta` (to within :math:`\\epsilon`) at the first step for every weight with a nonzero gradient (then
+:math:`\\hat m_1 / \\sqrt{\\hat v_1} = \\operatorname{sign} g_1`, whatever the gradient's size), and
+later close to :math:`\\eta` only while the weight's gradient keeps its sign; where it changes sign
+from batch to batch, :math:`m_t` averages out and the steps shrink.
+
 :func:`adamw_paper` builds AdamW in Loshchilov & Hutter's own parametrisation, where the decay
 per step does not depend on the base LR (PyTorch's and Keras's AdamW multiply it by the LR).
 """
@@ -26,7 +33,7 @@ import math
 import torch
 
 from .callbacks import Callback, FitState
-from .checks import check_at_least, check_positive
+from .checks import ArgumentTypeError, check_at_least, check_positive, model_device
 
 #: Quantiles the monitor records, over all weights of the model.
 QUANTILES = (0.1, 0.5, 0.9)
@@ -152,3 +159,70 @@ class EffectiveLRMonitor(Callback):
         if state.step % self.every == 0:
             self.steps.append(state.step)
             self.quantiles.append(lr_quantiles(effective_lrs(state.model, state.optimizer)))
+
+
+class StepSizeMonitor(Callback):
+    """Records, after every step of :func:`lrcourse.fit`, how far that step moved the module named
+    ``layer`` (as in ``model.named_modules()``, e.g. ``"1"`` for the first linear layer of
+    :class:`lrcourse.MLP`): ``weight_steps`` holds the mean absolute change of its ``weight``,
+    :math:`\\overline{|w_t - w_{t-1}|}`, and, given ``probe`` (a batch of the layer's *inputs*),
+    ``output_steps`` holds the mean absolute change of its output on them,
+    :math:`\\overline{|f_t(p) - f_{t-1}(p)|}`; ``gradient_norms`` holds the norm of the weight's
+    gradient in that step (0 where it got none). One value per step, in step order. Meant for short
+    runs: it copies the weight and runs the layer on ``probe`` at every step.
+
+    Example (Adam's first step moves every weight with a nonzero gradient by lr)::
+
+        monitor = StepSizeMonitor("1", probe=data.train.x[:256].flatten(1))
+        lrcourse.fit(model, data.train[:3200], torch.optim.Adam(model.parameters(), lr=1e-3), epochs=1,
+                     batch_size=32, callbacks=[monitor], progress=False)
+        np.array(monitor.weight_steps) / 1e-3   # about 1 at first, smaller once gradients change sign
+    """
+
+    def __init__(self, layer: str, probe: torch.Tensor | None = None):
+        if not isinstance(layer, str):
+            raise ArgumentTypeError(f"layer must be a module name (str) as in model.named_modules(); "
+                                    f"got {type(layer).__name__} {layer!r}")
+        if probe is not None and not isinstance(probe, torch.Tensor):
+            raise ArgumentTypeError(f"probe must be a tensor of the layer's inputs or None; got {type(probe).__name__}")
+        self.layer, self.probe = layer, probe
+        self.weight_steps: list[float] = []
+        self.output_steps: list[float] = []
+        self.gradient_norms: list[float] = []
+
+    def on_train_begin(self, state: FitState) -> None:
+        modules = dict(state.model.named_modules())
+        module = modules.get(self.layer)
+        if module is None or not isinstance(getattr(module, "weight", None), torch.Tensor):
+            with_weight = [name for name, m in modules.items() if isinstance(getattr(m, "weight", None), torch.Tensor)]
+            raise ValueError(f"layer must name a module of the model that has a weight; got {self.layer!r}; "
+                             f"modules with a weight: {with_weight}")
+        self._module = module
+        self.weight_steps, self.output_steps, self.gradient_norms = [], [], []
+        self._probe = None if self.probe is None else self.probe.to(model_device(state.model))
+        self._weight = module.weight.detach().clone()
+        self._output = self._run_probe()
+
+    @torch.no_grad()
+    def _run_probe(self) -> torch.Tensor | None:
+        if self._probe is None:
+            return None
+        was_training = self._module.training
+        self._module.eval()  # a measurement: batch norm must not update its running statistics on the probe
+        try:
+            return self._module(self._probe)
+        except RuntimeError as error:
+            raise ValueError(f"probe must be a batch of inputs of layer {self.layer!r}: {error}") from error
+        finally:
+            self._module.train(was_training)
+
+    def on_batch_end(self, state: FitState) -> None:
+        weight = self._module.weight.detach()
+        grad = self._module.weight.grad
+        self.gradient_norms.append(0.0 if grad is None else float(grad.norm()))
+        self.weight_steps.append(float((weight - self._weight).abs().mean()))
+        self._weight = weight.clone()
+        if self._probe is not None:
+            output = self._run_probe()
+            self.output_steps.append(float((output - self._output).abs().mean()))
+            self._output = output

@@ -5,7 +5,8 @@ import copy
 import pytest
 import torch
 
-from lrcourse.adaptive import EffectiveLRMonitor, adamw_paper, effective_lrs, lr_quantiles
+import lrcourse
+from lrcourse.adaptive import EffectiveLRMonitor, StepSizeMonitor, adamw_paper, effective_lrs, lr_quantiles
 from lrcourse.experiments import train_at_lr
 
 OPTIMIZERS = {
@@ -154,3 +155,90 @@ def test_adamw_paper_steps_like_torch_adamw_apart_from_the_decay():
 def test_adamw_paper_rejects_bad_input(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         adamw_paper([torch.nn.Parameter(torch.ones(1))], **kwargs)
+
+
+def _fit_batches(model, optimizer, batches, monitor, loss_fn):
+    lrcourse.fit(model, batches, optimizer, epochs=1, callbacks=[monitor], loss_fn=loss_fn, progress=False)
+
+
+def test_step_size_monitor_measures_each_step_of_weight_output_and_gradient():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2)).double()
+    batches = [(torch.randn(8, 5, dtype=torch.float64), torch.randint(0, 2, (8,))) for _ in range(3)]
+    probe = torch.randn(6, 5, dtype=torch.float64)
+    lr = 0.01
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    # The same steps by hand, on a copy, for the expected values.
+    twin = copy.deepcopy(model)
+    twin_optimizer = torch.optim.Adam(twin.parameters(), lr=lr)
+    expected = {"weight": [], "output": [], "grad": [], "all nonzero": []}
+    for x, y in batches:
+        w, z = twin[0].weight.detach().clone(), twin[0](probe).detach()
+        twin_optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(twin(x), y).backward()
+        twin_optimizer.step()
+        expected["grad"].append(twin[0].weight.grad.norm().item())
+        expected["all nonzero"].append(bool((twin[0].weight.grad != 0).all()))
+        expected["weight"].append((twin[0].weight - w).abs().mean().item())
+        expected["output"].append((twin[0](probe) - z).abs().mean().item())
+    monitor = StepSizeMonitor("0", probe=probe)
+    _fit_batches(model, optimizer, batches, monitor, None)
+    assert monitor.weight_steps == pytest.approx(expected["weight"], rel=1e-9)
+    assert monitor.output_steps == pytest.approx(expected["output"], rel=1e-9)
+    assert monitor.gradient_norms == pytest.approx(expected["grad"], rel=1e-9)
+    # Adam's first step is lr * g / (|g| + eps): every weight with a nonzero gradient moves by lr.
+    assert expected["all nonzero"][0] and monitor.weight_steps[0] == pytest.approx(lr, rel=1e-6)
+
+
+def test_step_size_monitor_adam_steps_shrink_when_the_gradient_changes_sign():
+    def steps(signs):
+        weight = torch.nn.Linear(1, 1, bias=False).double()
+        batches = [(torch.full((1, 1), s, dtype=torch.float64), torch.zeros(1, dtype=torch.long)) for s in signs]
+        monitor = StepSizeMonitor("")   # the Linear itself is the model: its name is ""
+        _fit_batches(weight, torch.optim.Adam(weight.parameters(), lr=0.1), batches, monitor,
+                     lambda out, y: out.mean())   # gradient = the input, +1 or -1
+        return monitor.weight_steps
+
+    assert steps([1.0] * 6) == pytest.approx([0.1] * 6, rel=1e-6)   # same sign every step: lr every step
+    alternating = steps([1.0, -1.0] * 3)
+    assert alternating[0] == pytest.approx(0.1, rel=1e-6)
+    # Step 2: m = 0.9 * 0.1 - 0.1 = -0.01, m_hat = -0.01 / (1 - 0.9^2), v_hat = 1: lr / 19.
+    assert alternating[1] == pytest.approx(0.1 / 19, rel=1e-6)
+    assert max(alternating[1:]) < 0.05                              # m averages out: below half the lr
+    assert StepSizeMonitor("").output_steps == []                   # no probe, no output changes
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"layer": 1}, TypeError, "layer must be a module name"),
+    ({"layer": None}, TypeError, "layer must be a module name"),
+    ({"layer": "0", "probe": [[1.0, 2.0]]}, TypeError, "probe must be a tensor"),
+])
+def test_step_size_monitor_rejects_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        StepSizeMonitor(**kwargs)
+
+
+@pytest.mark.parametrize("layer, probe, message", [
+    ("5", None, "layer must name a module of the model that has a weight; got '5'; modules with a weight: "
+                r"\['0', '2'\]"),
+    ("1", None, "layer must name a module of the model that has a weight; got '1'"),   # the Tanh
+    ("0", torch.zeros(2, 7), "probe must be a batch of inputs of layer '0'"),
+])
+def test_step_size_monitor_rejects_a_layer_or_probe_the_model_does_not_fit(layer, probe, message):
+    model = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    before = copy.deepcopy(model.state_dict())
+    batches = [(torch.randn(8, 5), torch.randint(0, 2, (8,)))]
+    with pytest.raises(ValueError, match=message):
+        _fit_batches(model, torch.optim.Adam(model.parameters()), batches, StepSizeMonitor(layer, probe), None)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())   # refused before any step
+
+
+def test_step_size_monitor_leaves_batch_norm_statistics_alone():
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    monitor = StepSizeMonitor("1", probe=torch.full((5, 4), 100.0))
+    batches = [(torch.randn(8, 3), torch.randint(0, 4, (8,))) for _ in range(2)]
+    reference = copy.deepcopy(model)
+    _fit_batches(model, torch.optim.SGD(model.parameters(), lr=0.1), batches, monitor, None)
+    _fit_batches(reference, torch.optim.SGD(reference.parameters(), lr=0.1), batches, StepSizeMonitor("1"), None)
+    torch.testing.assert_close(model[1].running_mean, reference[1].running_mean)
+    assert model[1].training and len(monitor.output_steps) == 2
