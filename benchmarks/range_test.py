@@ -48,7 +48,7 @@ from lrcourse.device import seeded
 from lrcourse.experiments import MODELS, OPTIMIZERS, train_at_lr
 from lrcourse.metrics import evaluate
 from lrcourse.lr_rules import median_lr
-from lrcourse.range_test import RangeTest, lr_range_test
+from lrcourse.range_test import DEFAULT_RULE, RangeTest, lr_range_test
 
 NUM_ITER, BATCH_SIZE = 100, 64
 TRAIN_SIZE, VAL_SIZE, EPOCHS = 20_000, 10_000, 1
@@ -95,17 +95,18 @@ def single(rule: str) -> Callable[[RangeTest], float]:
     return lambda result: getattr(result.tests[0], rule)
 
 
-#: Each rule as a function of the result of ``lr_range_test(..., repeats=REPEATS)``.
+#: Each rule as a function of the result of ``lr_range_test(..., repeats=REPEATS)``: the single-test
+#: rules read its first test; "(3 tests, median)" is the median of the tests' picks, which is what
+#: ``RangeTest.suggestion`` returns for ``repeats=3`` when the rule is ``DEFAULT_RULE``.
 RULES: dict[str, Callable[[RangeTest], float]] = {
     "steepest (1 test)": single("steepest"),
     "valley (1 test)": single("valley"),
     "min_over_10 (1 test)": single("min_over_10"),
     "midway (1 test)": single("midway"),
     "steepest (3 tests, median)": lambda result: median_lr([test.steepest for test in result.tests]),
-    "midway (3 tests, median)": lambda result: median_lr([test.midway for test in result.tests]),
-    "default: suggestion (3 tests)": lambda result: result.suggestion,
+    "midway (3 tests, median)": lambda result: result.suggestion,
 }
-DEFAULT = "default: suggestion (3 tests)"
+DEFAULT = f"{DEFAULT_RULE} (1 test)"  # what lr_range_test(...).suggestion picks with its default repeats=1
 
 
 # ----------------------------------------------------------------------------------------- speed
@@ -270,13 +271,13 @@ def quality(setups, accuracy: Accuracies, device) -> None:
     worst_default = max(gaps[DEFAULT])[0]
     print(f"\nThe default's worst gap: {worst_default:.1f} points (target <= 1.0): "
           f"{'PASS' if worst_default <= 1.0 else 'FAIL'}")
-    print(f"Cost of the default ({REPEATS} tests of {NUM_ITER} steps), training examples per set-up and as epochs:")
+    print(f"Cost: training examples per range test, and as a fraction of one epoch of the {TRAIN_SIZE:,} images "
+          f"trained on here and of all 50,000 training images ({REPEATS} tests cost {REPEATS} times as much):")
     for batch_size in sorted({setup.batch_size for setup, _, _ in costs}):
-        examples = [n for setup, n, _ in costs if setup.batch_size == batch_size]
-        seconds = [s for setup, _, s in costs if setup.batch_size == batch_size]
-        print(f"  batch {batch_size}: up to {max(examples):,} examples = {max(examples) / TRAIN_SIZE:.2f} of an epoch "
-              f"of the {TRAIN_SIZE:,} images trained on here, {max(examples) / 50_000:.2f} of an epoch of all 50,000 "
-              f"training images; {np.median(seconds):.1f} s (median, wall clock, noisy)")
+        examples = [n / REPEATS for setup, n, _ in costs if setup.batch_size == batch_size]
+        seconds = [s / REPEATS for setup, _, s in costs if setup.batch_size == batch_size]
+        print(f"  batch {batch_size}: up to {max(examples):,.0f} examples = {max(examples) / TRAIN_SIZE:.2f} and "
+              f"{max(examples) / 50_000:.2f} of an epoch; {np.median(seconds):.1f} s per test (median, wall clock, noisy)")
     print(f"({accuracy.trained} training runs this time; the others came from {CACHE.name})")
 
 

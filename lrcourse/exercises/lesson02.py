@@ -149,7 +149,8 @@ def _grade_scaling_case(scaling_effect, raw, scaled, lr, optimizer) -> None:
 
 q1 = Question(
     "Which pairs train?", _grade_prediction,
-    hints=("Adam moves each weight by about lr per step, whatever the size of its gradient.",
+    hints=("Adam moves each weight by at most about lr per step, whatever the size of its gradient (exactly lr "
+           "at the first step, less later as the gradients' signs change).",
            "On scaled pixels, 0.1 is too high for this network; 1e-5 is slow but gets there within 3 epochs.",
            "On raw pixels, 0.1 is too high as well; both smaller LRs train."),
     solution="""
