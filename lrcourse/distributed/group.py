@@ -67,14 +67,20 @@ def sampler_of(loader):
     return None
 
 
+def collective_device() -> torch.device:
+    """Where the default group's collectives take their tensors: NCCL only moves CUDA tensors (the
+    process's current device), gloo takes CPU tensors for everything."""
+    if dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
 class Group:
     """The processes of the default group, as ``fit`` and the range test use them."""
 
     def __init__(self, rank: int, world_size: int):
         self.rank, self.world_size = rank, world_size
-        # NCCL only moves CUDA tensors; gloo takes CPU tensors for everything.
-        nccl = dist.get_backend() == "nccl"
-        self.device = torch.device("cuda", torch.cuda.current_device()) if nccl else torch.device("cpu")
+        self.device = collective_device()
 
     # ---- before training -------------------------------------------------------------------
 

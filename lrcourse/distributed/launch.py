@@ -26,6 +26,7 @@ import torch
 import torch.distributed as dist
 
 from ..checks import check_int, check_positive
+from .group import collective_device
 
 HOST = "127.0.0.1"
 POLL_SECONDS = 0.05
@@ -69,17 +70,11 @@ def shutdown() -> None:
     """
     if not dist.is_initialized():
         return
-    held = torch.zeros(1, device=_device_of_group())
+    held = torch.zeros(1, device=collective_device())
     dist.all_reduce(held)  # every earlier collective has completed, on every process
     time.sleep(SETTLE_SECONDS)  # sleeping releases the GIL: the workers finish freeing earlier tensors
     dist.destroy_process_group()
     del held  # only now: freeing it no longer involves the group's threads
-
-
-def _device_of_group() -> torch.device:
-    if dist.get_backend() == "nccl":
-        return torch.device("cuda", torch.cuda.current_device())
-    return torch.device("cpu")
 
 
 @dataclass
