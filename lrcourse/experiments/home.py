@@ -3,8 +3,10 @@
 :func:`home_experiment` runs, for a model function and data of your own:
 
 1. one LR range test per seed (:func:`lrcourse.range_test.lr_range_test`, the model built with that
-   seed), checking that each left the model as it found it; the tests' picks give the found LR
-   (their geometric median) and 1-cycle's peak (the median top of their ``cyclical_range``);
+   seed), checking that each left the model as it found it; the tests' picks (each test's
+   :attr:`~lrcourse.range_result.RangeTest.suggestion`, by the ``midway`` rule: halfway on a log
+   scale between the steepest point and the lowest loss's LR / 10) give the found LR (their
+   geometric median) and 1-cycle's peak (the median top of their ``cyclical_range``);
 2. for each seed, runs from the same initial weights and batch order (``runs``): PyTorch's default
    LR for the optimizer, constant; the found LR, constant; and 1-cycle (and, if asked for, cosine
    annealing from the found LR);
