@@ -349,6 +349,20 @@ def test_the_range_test_costs_its_steps_and_one_trial(tiny):
     assert search.best_within(search.extra_examples + 599) is None
 
 
+def test_the_range_test_trains_at_its_suggestion_or_at_the_named_rule(tiny):
+    from lrcourse.device import seeded
+    from lrcourse.experiments import OPTIMIZERS
+    from lrcourse.range_test import lr_range_test
+
+    objective = TrainingObjective(*tiny, epochs=1, batch_size=50)
+    net = seeded(objective.model, objective.seed, objective.train.device)
+    test = lr_range_test(net, objective.train, OPTIMIZERS[objective.optimizer](net.parameters(), lr=1e-5),
+                         start_lr=1e-5, num_iter=30, batch_size=50, progress=False, seed=objective.seed)
+    for rule, expected in ((None, test.suggestion), ("steepest", test.steepest), ("valley", test.valley)):
+        search = range_test_search(objective, num_iter=30, **({} if rule is None else {"rule": rule}))
+        assert search.trials[0].params["lr"] == pytest.approx(expected, rel=1e-12)
+
+
 def test_a_race_runs_every_method_on_each_seed_s_objective_and_tables_it():
     made = []
 

@@ -18,7 +18,7 @@ from ..experiments import OPTIMIZERS
 from ..metrics import evaluate
 from ..models import MLP
 from ..param_groups import head_body_multipliers, layer_groups
-from ..range_test import lr_range_test
+from ..range_test import DEFAULT_RULE, lr_range_test
 from ..train import fit
 from .report import Reporter
 from .result import COMPLETE, Search, TrialRecord
@@ -99,11 +99,12 @@ class TrainingObjective:
 
 
 def range_test_search(objective: TrainingObjective, *, start_lr: float = 1e-5, end_lr: float = 10.0,
-                      num_iter: int = 100, rule: str = "steepest") -> Search:
+                      num_iter: int = 100, rule: str = DEFAULT_RULE) -> Search:
     """The range test as a search: one short run with the LR rising from ``start_lr`` to
     ``end_lr`` (:func:`lrcourse.range_test.lr_range_test`, on the objective's model, optimizer,
-    data, batch size and seed), then one trial at the LR its ``rule`` picks. The test's steps
-    count in the cost (``extra_examples = steps * batch_size``)."""
+    data, batch size and seed), then one trial at the LR its ``rule`` picks (a name of
+    :data:`lrcourse.lr_rules.RULES`; by default the range test's own suggestion rule). The test's
+    steps count in the cost (``extra_examples = steps * batch_size``)."""
     if not isinstance(objective, TrainingObjective):
         raise ArgumentTypeError(f"objective must be a TrainingObjective (the range test needs its model and data); "
                                 f"got {type(objective).__name__}")
