@@ -119,7 +119,7 @@ def min_over_10(lrs, losses) -> float:
 
 def midway(lrs, losses) -> float:
     """The geometric mean of :func:`steepest` and :func:`min_over_10`,
-    :math:`\sqrt{\eta_{steep} \cdot \eta_{min} / 10}`: halfway, on a log scale, between the two picks.
+    :math:`\\sqrt{\\eta_{steep} \\cdot \\eta_{min} / 10}`: halfway, on a log scale, between the two picks.
 
     Each alone misses in its own direction: on some set-ups the steepest point sits close to where
     the loss blows up, on others a decade or more below the best LR, and the lowest loss over 10
