@@ -235,8 +235,9 @@ def replay_early_stopping(history: History, stopping: EarlyStopping, scores=None
     it. So ``fit(..., callbacks=[*others, stopping])`` trains the first ``stopping.stopped_epoch``
     epochs of ``fit(..., callbacks=others)`` (same seed), and stops where :func:`replay` of the
     recorded ``stopping.monitor`` says. One long run thus gives the outcome of every EarlyStopping
-    setting. ``stopping`` is replayed in place; the returned history is ``history`` cut after the
-    stop (per-epoch and per-step lists; ``stop_reason`` the callback's; ``seconds`` in proportion).
+    setting. A copy of ``stopping`` is replayed (``stopping`` itself is left as it is; the result's
+    ``stopping`` is the replayed copy); the returned history is ``history`` cut after the stop
+    (per-epoch and per-step lists; ``stop_reason`` the callback's; ``seconds`` in proportion).
 
     ``scores``, if given, holds one number per recorded epoch, measured on the weights at that
     epoch's end (say :class:`~lrcourse.callbacks.EvaluateEachEpoch`'s test accuracy). ``score`` is
@@ -263,6 +264,7 @@ def replay_early_stopping(history: History, stopping: EarlyStopping, scores=None
         scores = _check_values(scores)
         if len(scores) != len(values):
             raise ValueError(f"scores must hold one value per recorded epoch ({len(values)}); got {len(scores)}")
+    stopping = copy.deepcopy(stopping)  # the caller's callback stays unused, as it would before a fit
     stopped = replay([stopping], values, monitor=stopping.monitor).stopped_epoch
     epochs = len(values) if stopped is None else stopped
     steps = epochs * history.steps_per_epoch

@@ -271,8 +271,10 @@ def test_replay_early_stopping_picks_the_score_and_cuts_the_history():
     history = History(steps_per_epoch=2, val_loss=[1.0, 0.5, 0.7, 0.8, 0.9], train_loss=[1.0] * 5,
                       lr=[0.1] * 10, loss=list(range(10)), seconds=10.0)
     scores = [0.1, 0.2, 0.3, 0.4, 0.5]
-    restored = replay_early_stopping(history, EarlyStopping(patience=2, restore_best_weights=True), scores)
+    watcher = EarlyStopping(patience=2, restore_best_weights=True)
+    restored = replay_early_stopping(history, watcher, scores)
     assert (restored.epochs, restored.stopping.best_epoch, restored.score) == (4, 2, 0.2)
+    assert watcher.best_epoch is None and watcher.stopped_epoch is None and restored.stopping is not watcher  # untouched
     assert restored.history.loss == [0, 1, 2, 3, 4, 5, 6, 7] and restored.history.seconds == 8.0
     assert restored.history.stop_reason == restored.stopping.reason and history.val_loss[-1] == 0.9  # input untouched
     assert replay_early_stopping(history, EarlyStopping(patience=2), scores).score == 0.4   # the last epoch's weights
