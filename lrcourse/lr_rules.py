@@ -3,7 +3,9 @@ r"""From a range-test curve to a learning rate: smoothing, and the rules that re
 Every rule is a function of ``(lrs, losses)``, two sequences of equal length with the LRs
 increasing, so it applies to any curve: one a range test measured, a curve made up for an
 exercise, the raw losses instead of the smoothed ones. :class:`~lrcourse.range_test.RangeTest`
-applies them to its smoothed loss, trimmed as fastai trims (:func:`trimmed`).
+applies them to its smoothed loss, trimmed as fastai trims (:func:`trimmed`). The exception,
+:func:`accuracy_plateau`, reads ``(lrs, accuracies)``: the batch accuracy a range test records
+for a classifier, which it smooths itself.
 
 The smoothing is an exponential moving average with bias correction,
 
@@ -128,6 +130,30 @@ def midway(lrs, losses) -> float:
     return float(np.sqrt(steepest(lrs, losses) * min_over_10(lrs, losses)))
 
 
+def accuracy_plateau(lrs, accuracies) -> float:
+    """Half the LR in the middle of the accuracy's plateau. The accuracy is smoothed as the loss
+    is (see the module docstring) with :math:`\\beta =` ``ACCURACY_SMOOTH``; the plateau is the
+    run of consecutive points around its peak that stay within ``PLATEAU_DROP`` (10 points) of
+    it, from :math:`\\eta_{lo}` to :math:`\\eta_{hi}`; the pick is :math:`\\sqrt{\\eta_{lo}\\,\\eta_{hi}} / 2`.
+
+    Why the accuracy: the loss also falls while a network only shrinks outputs that started far
+    too large (raw 0..255 pixels), and the loss rules are fooled by that; the accuracy rises only
+    while the network learns to separate the classes, and falls where a larger step undoes it.
+    Why the plateau's middle and not the peak: the accuracy is flat along the plateau, so where
+    exactly it peaks is noise. Why halve it: a constant LR must work for a whole run, not for the
+    few steps a test spends at each LR. Light smoothing, because the test climbs about a decade in
+    a dozen steps and a heavier average would lag by a decade."""
+    lrs, accuracies = _arrays(lrs, accuracies)
+    smoothed = smooth(accuracies, ACCURACY_SMOOTH)
+    on = smoothed >= smoothed.max() - PLATEAU_DROP
+    low = high = int(np.argmax(smoothed))
+    while low > 0 and on[low - 1]:
+        low -= 1
+    while high < len(on) - 1 and on[high + 1]:
+        high += 1
+    return float(np.sqrt(lrs[low] * lrs[high]) / 2)
+
+
 def cyclical_range(lrs, losses) -> tuple[float, float]:
     """``(base_lr, max_lr)`` for a cyclical schedule, after Smith's reading of the curve: where
     the loss starts to fall (10% of its drop done) and where it has nearly stopped falling
@@ -149,5 +175,11 @@ def median_lr(lrs) -> float:
     return float(lrs[middle]) if len(lrs) % 2 else float(np.sqrt(lrs[middle - 1] * lrs[middle]))
 
 
-#: The rules by name, as ``RangeTest.suggestions`` and the benchmark call them.
-RULES = {"steepest": steepest, "valley": valley, "min_over_10": min_over_10, "midway": midway}
+#: The moving average's beta for :func:`accuracy_plateau`, and how far below its peak the smoothed
+#: accuracy may lie on the plateau.
+ACCURACY_SMOOTH, PLATEAU_DROP = 0.7, 0.1
+
+#: The rules by name, as ``RangeTest.suggestions`` and the benchmark call them: functions of
+#: ``(lrs, losses)``, except ``accuracy_plateau``, a function of ``(lrs, accuracies)``.
+RULES = {"steepest": steepest, "valley": valley, "min_over_10": min_over_10, "midway": midway,
+         "accuracy_plateau": accuracy_plateau}

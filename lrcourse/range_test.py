@@ -1,7 +1,8 @@
 """The LR range test (Smith 2017, "Cyclical Learning Rates for Training Neural Networks").
 
 Train for a few dozen steps while the LR rises from ``start_lr`` to ``end_lr``, record the
-loss at each step, and read off the LRs at which the loss falls fastest or stops falling.
+loss (and, for a classifier, the batch's accuracy) at each step, and read off the LRs at which
+the loss falls fastest or stops falling, or the accuracy peaks.
 At step ``i`` of ``num_iter`` the LR is
 
     exp:     lr_i = start_lr * (end_lr / start_lr) ** (i / (num_iter - 1))
@@ -79,7 +80,7 @@ def lr_range_test(
             ``(x, y)`` batches; ``batch_size`` is then ignored), iterated again when it runs out.
         optimizer: built on ``model``'s parameters; every param group keeps its LR ratio to
             the first group (a group at 0.1x the first stays at 0.1x).
-        val: if given, the loss recorded at each step is the loss on all of ``val`` (in eval
+        val: if given, the loss (and accuracy) recorded at each step is the one on all of ``val`` (in eval
             mode) after the step: slower, steadier. Otherwise it is the training batch's loss.
         accumulation_steps: batches whose gradients are summed (averaged) into one step.
         on_step: called with the partial result after every step; returning True stops the test
@@ -135,6 +136,7 @@ def lr_range_test(
     result = RangeTest(start_lr=start_lr, end_lr=end_lr, num_iter=num_iter, mode=mode, batch_size=batch_size,
                        accumulation_steps=accumulation_steps, seed=seed)
     average = MovingAverage(smooth)
+    classifies = None  # do the outputs score classes? Then each step's accuracy is recorded too
 
     saved = _snapshot(model, optimizer)
     parameters = [p for group in optimizer.param_groups for p in group["params"]]
@@ -154,23 +156,34 @@ def lr_range_test(
                 for group, ratio in zip(optimizer.param_groups, ratios):
                     group["lr"] = lr * ratio
                 optimizer.zero_grad(set_to_none=True)
-                loss, seen = 0.0, 0
+                loss, seen, correct = 0.0, 0, torch.zeros((), device=device, dtype=torch.long)
                 for _ in range(accumulation_steps):
                     x, y = next(stream)
                     if len(y):  # under distributed, a short last batch can leave a process nothing
-                        batch_loss = loss_fn(model(x), y) / accumulation_steps
+                        outputs = model(x)
+                        batch_loss = loss_fn(outputs, y) / accumulation_steps
                         batch_loss.backward()
                         loss += batch_loss.item()
+                        if classifies is None:  # decided on the first batch, the same on every rank
+                            classifies = _classifies(outputs, y)
+                        if classifies:
+                            correct += (outputs.detach().argmax(1) == y).sum()
                     seen += len(y)
                 if dist_group is not None:  # the gradient and loss of the global batch, on every rank
                     loss = dist_group.all_reduce_step(parameters, torch.tensor(loss, device=device), seen)[0].item()
+                    if classifies:
+                        correct, seen = dist_group.sum(correct, seen)
                 optimizer.step()
+                accuracy = float(correct) / seen if classifies else None
                 if val is not None:
-                    loss = (evaluate(model, val, loss_fn=loss_fn) if dist_group is None
-                            else dist_group.evaluate(model, val, 1000, loss_fn))["loss"]
+                    metrics = (evaluate(model, val, loss_fn=loss_fn) if dist_group is None
+                               else dist_group.evaluate(model, val, 1000, loss_fn))
+                    loss, accuracy = metrics["loss"], metrics["accuracy"] if classifies else None
                     model.train()
                 result.lrs.append(lr)
                 result.losses.append(loss)
+                if accuracy is not None:
+                    result.accuracies.append(accuracy)
                 result.smoothed.append(average.update(loss))
                 bar.update()
                 if not math.isfinite(loss):
@@ -192,6 +205,12 @@ def lr_range_test(
             bar.close()
             result.seconds = time.perf_counter() - started
     return result
+
+
+def _classifies(outputs: torch.Tensor, targets: torch.Tensor) -> bool:
+    """Class scores ``(N, C)`` against class indices ``(N,)``: a batch's accuracy means something."""
+    return (outputs.ndim == 2 and outputs.shape[1] > 1 and targets.ndim == 1 and len(targets) == len(outputs)
+            and not targets.is_floating_point() and not targets.is_complex())
 
 
 def _snapshot(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict:

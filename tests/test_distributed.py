@@ -110,7 +110,7 @@ def scenarios(folder: str) -> dict:
     model, optimizer = mlp(seed=rank)
     before = weights(model)
     test = lr_range_test(model, TRAIN, optimizer, num_iter=60, batch_size=64, progress=False)
-    out["range"] = (test.lrs, test.losses, test.stop_reason)
+    out["range"] = (test.lrs, test.losses, test.stop_reason, test.accuracies)
     out["range restored"] = all(torch.equal(before[k], v) for k, v in weights(model).items()) and \
         optimizer.param_groups[0]["lr"] == 0.1 and optimizer.state_dict()["state"] == {}
     model, optimizer = mlp()
@@ -245,8 +245,10 @@ def test_the_range_test_matches_one_process_and_restores_every_rank(ranks):
     single = lr_range_test(model, TRAIN, optimizer, num_iter=60, batch_size=64, progress=False)
     assert single.stop_reason == "diverged"  # the test runs into the blow-up, and stops there
     for value in values:
-        lrs, losses, reason = value["range"]
+        lrs, losses, reason, accuracies = value["range"]
         assert reason == single.stop_reason and lrs == single.lrs
+        # The global batch's accuracy, counted over both ranks' slices.
+        assert len(accuracies) == single.steps and max(abs(a - b) for a, b in zip(accuracies, single.accuracies)) < 0.02
         assert max(abs(a - b) / max(abs(b), 1e-3) for a, b in zip(losses, single.losses)) < 1e-4
         assert value["range restored"]
         assert value["range on_step"] == (7, "stopped")

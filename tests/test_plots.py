@@ -134,3 +134,26 @@ def test_plot_budgets_refuses_bad_input(budgets, kwargs, error, words):
     with pytest.raises(error, match=words):
         plot_budgets(budgets, **kwargs)
     assert not plt.get_fignums()        # refused before any figure was made
+
+
+def test_plot_range_test_draws_the_accuracy_on_a_second_axis_when_there_is_one():
+    from lrcourse.plots import plot_range_test
+    from lrcourse.range_test import RangeTest
+    lrs = np.geomspace(1e-5, 1, 30).tolist()
+    losses = np.linspace(2.3, 0.5, 30).tolist()
+    accuracies = np.linspace(0.1, 0.8, 30).tolist()
+    test = RangeTest(start_lr=1e-5, end_lr=1.0, num_iter=30, mode="exp", lrs=lrs, losses=losses, smoothed=losses,
+                     accuracies=accuracies)
+    fig, ax = plt.subplots()
+    assert plot_range_test(test, ax=ax) is ax
+    assert len(fig.axes) == 2 and fig.axes[1].get_ylim() == (0, 1)
+    assert "batch accuracy (right axis)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    plot_range_test(test, ax=ax, accuracy=False)
+    without = RangeTest(start_lr=1e-5, end_lr=1.0, num_iter=30, mode="exp", lrs=lrs, losses=losses, smoothed=losses)
+    plot_range_test(without, ax=ax)
+    assert len(fig.axes) == 1
+    with pytest.raises(TypeError, match="accuracy"):
+        plot_range_test(test, accuracy="yes")
+    plt.close("all")

@@ -7,6 +7,8 @@ import pytest
 import torch
 
 import lrcourse
+from lrcourse import lr_rules
+from lrcourse.range_result import FALLBACK_RULE
 from lrcourse.range_test import DEFAULT_RULE, RangeTest, lr_range_test
 
 
@@ -181,7 +183,78 @@ def test_suggestions_on_a_synthetic_curve():
     assert base < result.steepest < top <= lowest * 1.01
     assert base <= result.valley <= top
     assert result.midway == pytest.approx(np.sqrt(result.steepest * result.min_over_10))
-    assert result.suggestion == result.suggestions[DEFAULT_RULE]
+    # No accuracy curve (the test of a model that is not a classifier): the fallback rule picks.
+    assert result.accuracies == [] and result.accuracy_plateau is None and result.loss_and_accuracy is None
+    assert set(result.suggestions) == {"valley", "steepest", "min_over_10", "midway"}
+    assert result.rule == FALLBACK_RULE and result.suggestion == result.midway
+
+
+def plateau_reference(lrs, accuracies):
+    """accuracy_plateau written another way: the contiguous group of near-peak points that holds the peak."""
+    smoothed = lr_rules.smooth(accuracies, lr_rules.ACCURACY_SMOOTH)
+    near = smoothed >= smoothed.max() - lr_rules.PLATEAU_DROP
+    groups = np.split(np.arange(len(near)), np.flatnonzero(np.diff(near.astype(int))) + 1)
+    group = next(g for g in groups if int(np.argmax(smoothed)) in g)
+    return np.sqrt(lrs[group[0]] * lrs[group[-1]]) / 2
+
+
+def test_accuracy_plateau_is_half_the_middle_of_the_run_of_near_peak_accuracies():
+    lrs = np.geomspace(1e-4, 1, 12)
+    # Flat at 0.8 from lrs[4] to lrs[8]; the smoothed curve (beta 0.7) lags the rise and peaks at lrs[8]
+    # (0.707), and only lrs[7] (0.664) is within 0.1 of that: the plateau is lrs[7]..lrs[8].
+    accuracies = [0.1, 0.1, 0.1, 0.1, 0.8, 0.8, 0.8, 0.8, 0.8, 0.1, 0.1, 0.1]
+    smoothed = lr_rules.smooth(accuracies, lr_rules.ACCURACY_SMOOTH)
+    assert int(np.argmax(smoothed)) == 8 and smoothed[6] < smoothed[8] - 0.1 < smoothed[7] and smoothed[9] < smoothed[8] - 0.1
+    assert lr_rules.accuracy_plateau(lrs, accuracies) == pytest.approx(np.sqrt(lrs[7] * lrs[8]) / 2)
+    # A second high stretch, cut off from the peak's by a dip, is not part of the plateau.
+    two = [0.1, 0.7, 0.7, 0.7, 0.1, 0.1, 0.1, 0.8, 0.8, 0.8, 0.1, 0.1]
+    assert lr_rules.accuracy_plateau(lrs, two) == pytest.approx(plateau_reference(lrs, two))
+    assert lr_rules.accuracy_plateau(lrs, two) > lrs[6] / 2
+    rng = np.random.default_rng(0)
+    for _ in range(200):  # against the reference on random curves, of every shape
+        curve = np.clip(np.cumsum(rng.normal(0, 0.1, 12)) + 0.5, 0, 1)
+        assert lr_rules.accuracy_plateau(lrs, curve) == pytest.approx(plateau_reference(lrs, curve))
+    result = RangeTest(start_lr=1e-4, end_lr=1.0, num_iter=12, mode="exp", lrs=list(lrs), losses=[2.0] * 12,
+                       smoothed=[2.0] * 12, accuracies=accuracies)
+    assert result.rule == DEFAULT_RULE == "loss_and_accuracy"
+    assert result.accuracy_plateau == result.suggestions["accuracy_plateau"]
+    # The default: halfway, on a log scale, between the loss's pick (midway) and the accuracy's.
+    assert result.suggestion == result.loss_and_accuracy == result.suggestions["loss_and_accuracy"]
+    assert result.loss_and_accuracy == pytest.approx(np.sqrt(result.midway * result.accuracy_plateau))
+    with pytest.raises(ValueError, match="same length"):
+        lr_rules.accuracy_plateau(lrs, accuracies[:-1])
+
+
+def test_a_classifier_records_each_batchs_accuracy(fmnist):
+    model, opt = setup()
+    data = fmnist.train[:2000]
+    seen = []
+
+    def loss_fn(outputs, y):  # records what the test should record, independently
+        if torch.is_grad_enabled():
+            seen.append((outputs.argmax(1) == y).float().mean().item())
+        return torch.nn.functional.cross_entropy(outputs, y)
+
+    result = lr_range_test(model, data, opt, num_iter=40, loss_fn=loss_fn, progress=False)
+    assert len(result.accuracies) == result.steps
+    np.testing.assert_allclose(result.accuracies, seen[-result.steps:], rtol=1e-6)
+    assert result.rule == "loss_and_accuracy" and result.picks == [result.loss_and_accuracy]
+    model, opt = setup()
+    with_val = lr_range_test(model, data, opt, num_iter=3, end_lr=1e-2, val=fmnist.val[:300], progress=False)
+    model_copy, _ = setup()
+    model_copy.eval()
+    with torch.no_grad():
+        start = (model_copy(fmnist.val[:300].x).argmax(1) == fmnist.val[:300].y).float().mean().item()
+    assert with_val.accuracies[0] == pytest.approx(start, abs=0.02)  # one tiny step from the same weights
+
+
+def test_a_regression_records_no_accuracy_and_falls_back_to_midway(fmnist):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+    data = lrcourse.data.TensorData(fmnist.train.x[:640], fmnist.train.y[:640].float().unsqueeze(1))
+    result = lr_range_test(model, data, opt, loss_fn=torch.nn.functional.mse_loss, num_iter=30, progress=False)
+    assert result.accuracies == [] and result.rule == "midway" and result.suggestion == result.midway
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -311,17 +384,18 @@ def test_repeats_runs_one_test_per_seed_and_combines_them(fmnist):
     assert result.steps == n
     np.testing.assert_allclose(result.losses, np.mean([t.losses[:n] for t in singles], axis=0), rtol=1e-12)
     np.testing.assert_allclose(result.smoothed, np.mean([t.smoothed[:n] for t in singles], axis=0), rtol=1e-12)
-    assert result.picks == [t.midway for t in singles]  # DEFAULT_RULE
+    np.testing.assert_allclose(result.accuracies, np.mean([t.accuracies[:n] for t in singles], axis=0), rtol=1e-12)
+    assert result.picks == [t.loss_and_accuracy for t in singles]  # DEFAULT_RULE
     assert result.suggestion == sorted(result.picks)[1]  # the median of three
     assert result.examples == sum(t.steps for t in singles) * 64
     assert result.seconds == pytest.approx(sum(t.seconds for t in result.tests))
 
 
-def test_a_single_test_suggests_its_midway_point_and_counts_its_examples(fmnist):
+def test_a_single_test_suggests_its_own_pick_and_counts_its_examples(fmnist):
     model, opt = setup()
     result = lr_range_test(model, fmnist.train[:2000], opt, num_iter=30, batch_size=32, accumulation_steps=2,
                            progress=False)
-    assert result.tests == [] and result.picks == [result.midway] and result.suggestion == result.midway
+    assert result.tests == [] and result.picks == [result.loss_and_accuracy] and result.suggestion == result.loss_and_accuracy
     assert result.examples == result.steps * 32 * 2
 
 

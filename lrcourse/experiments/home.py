@@ -4,8 +4,9 @@
 
 1. one LR range test per seed (:func:`lrcourse.range_test.lr_range_test`, the model built with that
    seed), checking that each left the model as it found it; the tests' picks (each test's
-   :attr:`~lrcourse.range_result.RangeTest.suggestion`, by the ``midway`` rule: halfway on a log
-   scale between the steepest point and the lowest loss's LR / 10) give the found LR (their
+   :attr:`~lrcourse.range_result.RangeTest.suggestion`, by the default rule ``loss_and_accuracy``: the geometric
+   mean of the loss's ``midway`` pick and the batch accuracy's ``accuracy_plateau``; ``midway`` for a model that is not
+   a classifier) give the found LR (their
    geometric median) and 1-cycle's peak (the median top of their ``cyclical_range``);
 2. for each seed, runs from the same initial weights and batch order (``runs``): PyTorch's default
    LR for the optimizer, constant; the found LR, constant; and 1-cycle (and, if asked for, cosine

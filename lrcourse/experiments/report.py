@@ -104,7 +104,7 @@ class Report:
     @property
     def picks(self) -> list[float]:
         """Each range test's suggestion (:attr:`RangeTest.suggestion`: its pick by
-        :data:`lrcourse.range_result.DEFAULT_RULE`, ``midway``), in seed order."""
+        its :attr:`~lrcourse.range_result.RangeTest.rule`), in seed order."""
         return [test.suggestion for test in self.range_tests]
 
     @property

@@ -7,7 +7,6 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from ..experiments.report import RUN_LABELS, Report, format_lr
-from ..range_test import DEFAULT_RULE
 from .range_test import plot_range_test
 
 
@@ -40,7 +39,7 @@ def _range_tests(report: Report, ax) -> None:
                 va="top", fontsize=7, color="green")
         picks = report.picks
         ax.axvspan(min(picks), max(picks) * 1.0001, color="C1", alpha=0.25,
-                   label=f"spread of the picks ({DEFAULT_RULE})")
+                   label=f"spread of the picks ({report.range_tests[0].rule})")
     for lr, style, text in ((report.default_lr, ":", "default"), (report.found_lr, "--", "found"),
                             (report.max_lr, "-.", "1-cycle peak")):
         if np.isfinite(lr):

@@ -12,12 +12,12 @@ import torch
 
 from ..checks import ArgumentTypeError, check_choice, check_int, check_positive
 from ..data import TensorData
-from .. import lr_rules
 from ..device import seeded
 from ..experiments import OPTIMIZERS
 from ..metrics import evaluate
 from ..models import MLP
 from ..param_groups import head_body_multipliers, layer_groups
+from ..range_result import RULE_NAMES
 from ..range_test import DEFAULT_RULE, lr_range_test
 from ..train import fit
 from .report import Reporter
@@ -103,16 +103,19 @@ def range_test_search(objective: TrainingObjective, *, start_lr: float = 1e-5, e
     """The range test as a search: one short run with the LR rising from ``start_lr`` to
     ``end_lr`` (:func:`lrcourse.range_test.lr_range_test`, on the objective's model, optimizer,
     data, batch size and seed), then one trial at the LR its ``rule`` picks (a name of
-    :data:`lrcourse.lr_rules.RULES`; by default the range test's own suggestion rule). The test's
+    :data:`lrcourse.range_result.RULE_NAMES`; by default the range test's own suggestion rule). The test's
     steps count in the cost (``extra_examples = steps * batch_size``)."""
     if not isinstance(objective, TrainingObjective):
         raise ArgumentTypeError(f"objective must be a TrainingObjective (the range test needs its model and data); "
                                 f"got {type(objective).__name__}")
-    check_choice("rule", rule, tuple(lr_rules.RULES))
+    check_choice("rule", rule, RULE_NAMES)
     net = seeded(objective.model, objective.seed, objective.train.device)
     optimizer = OPTIMIZERS[objective.optimizer](net.parameters(), lr=start_lr)
     test = lr_range_test(net, objective.train, optimizer, start_lr=start_lr, end_lr=end_lr, num_iter=num_iter,
                          batch_size=objective.batch_size, progress=False, seed=objective.seed)
+    if rule not in test.suggestions:  # the accuracy rules need class scores
+        raise ValueError(f"rule {rule!r} found nothing to read: the test recorded no accuracy; use one of "
+                         f"{sorted(test.suggestions)}")
     lr = float(test.suggestions[rule])
     started = time.perf_counter()
     value = objective(lr)
