@@ -1,8 +1,8 @@
 """The result of an LR range test (:class:`RangeTest`) and how several are combined (:func:`combine`).
 
 :func:`lrcourse.range_test.lr_range_test` runs the test; this module is what it returns: plain
-data (per step the LR, the raw and the smoothed loss, the batch accuracy) and the rules of :mod:`lrcourse.lr_rules`
-read from it.
+data (per step the LR, the raw and the smoothed loss, the batch accuracy) and the rules of
+:mod:`lrcourse.lr_rules` read from it.
 """
 
 from __future__ import annotations
@@ -115,10 +115,10 @@ class RangeTest:
 
         Each misses in its own way. The loss rules pick a decade or more too low where the loss
         starts far too high and falls before the network learns anything (raw 0..255 pixels); the
-        accuracy's plateau picks up to twice too high for runs of several epochs on a few thousand
-        images. Halfway between, on a log scale, neither miss is whole: in
-        ``benchmarks/range_test.py`` it had the smallest mean gap on scaled pixels and a smaller worst
-        gap than ``midway`` (the README gives the table)."""
+        accuracy's plateau picks too high for runs of several epochs on a few thousand images.
+        Halfway between, on a log scale, neither miss is whole: in ``benchmarks/range_test.py`` it
+        had a smaller worst gap and mean gap than ``midway`` over all set-ups (the README gives the
+        table and where it does worse)."""
         plateau = self.accuracy_plateau
         return None if plateau is None else float(np.sqrt(self.midway * plateau))
 
