@@ -18,8 +18,8 @@ from . import lr_rules
 DEFAULT_RULE = "loss_and_accuracy"
 #: The rule for a test that recorded no accuracy (a model whose outputs are not class scores).
 FALLBACK_RULE = "midway"
-#: Every rule :attr:`RangeTest.suggestions` may hold.
-RULE_NAMES = ("valley", "steepest", "min_over_10", "midway", "accuracy_plateau", "loss_and_accuracy")
+#: Every rule :attr:`RangeTest.suggestions` may hold: those of :mod:`lrcourse.lr_rules`, and their combination.
+RULE_NAMES = (*lr_rules.RULES, "loss_and_accuracy")
 
 
 @dataclass
