@@ -10,7 +10,8 @@
     search.best, search.examples
 
 Modules: :mod:`.space` (ranges, grids, log-uniform samples), :mod:`.methods` (the searches),
-:mod:`.study` (the Optuna study behind them: storage, workers, resuming), :mod:`.report`
+:mod:`.storage` (the Optuna study behind them: its plan, creating or resuming it), :mod:`.study`
+(workers that claim and run its trials, recovery), :mod:`.report`
 (reporting per epoch, pruning), :mod:`.objective` (the lesson's objective, the range test as a
 method), :mod:`.race` (every method on the same objective and budget, over seeds) and
 :mod:`.result` (what they return). Optuna is imported here only, not by ``import lrcourse``.

@@ -29,7 +29,8 @@ import optuna
 from ..checks import ArgumentTypeError, check_callable, check_int
 from .result import Search
 from .space import check_objective, grid_points, parse_space, sample_points, space_to_json
-from .study import Plan, collect, default_name, open_storage, open_study, run_worker, PLAN
+from .storage import PLAN, Plan, default_name, open_storage, open_study
+from .study import collect, run_worker
 
 __all__ = ["bayes_search", "default_startup", "grid_search", "load_search", "random_search"]
 
