@@ -117,10 +117,6 @@ class Axis:
     setups: tuple[str, ...]  # names of the set-ups this axis runs
     schedule: str = "constant"  # or "cosine"
 
-    @property
-    def examples(self) -> int:
-        return self.train_size * self.epochs
-
 
 # The same 20,000 examples as four passes over 5,000 images, like the lessons' runs; chosen before any of it
 # was run: each optimizer family, both models, raw pixels with SGD and momentum.
@@ -267,7 +263,7 @@ def quality(setups, accuracy: Accuracies, device) -> None:
                 beyond[rule].append((float(excess.max()), setup.name, seed))
         for rule, row in picks.items():
             print(f"  {rule:<30} " + " ".join(f"{lr:>10.2g} {gap:>+7.1f}  " for lr, gap in row))
-    summary(setups, gaps, beyond, held_out=axis is AXES["one-epoch"])
+    summary(setups, gaps, beyond, show_held_out=axis is AXES["one-epoch"])
     print(f"Cost: training examples per range test, and as a fraction of one epoch of the {axis.train_size:,} "
           f"images trained on here and of all 50,000 training images ({REPEATS} tests cost {REPEATS} times as much):")
     for batch_size in sorted({setup.batch_size for setup, _, _ in costs}):
@@ -279,11 +275,11 @@ def quality(setups, accuracy: Accuracies, device) -> None:
     print(f"({accuracy.trained} training runs this time; the others came from {axis.cache.name})")
 
 
-def summary(setups, gaps: dict, beyond: dict, held_out: bool) -> None:
+def summary(setups, gaps: dict, beyond: dict, show_held_out: bool) -> None:
     """The table of worst gaps; the held-out column only on the axis the rules were designed on."""
     print(f"\nWorst gap (grid best minus the accuracy at the rule's pick, points) over {len(setups)} set-ups x "
           f"{len(RANGE_SEEDS)} range-test seeds:")
-    held_out = {setup.name for setup in SETUPS[-HELD_OUT:]} if held_out else set()
+    held_out = {setup.name for setup in SETUPS[-HELD_OUT:]} if show_held_out else set()
     print(f"| {'rule':<32} | worst gap | where | mean gap | within 1 point | worst, scaled pixels only "
           f"| worst, held-out set-ups | worst beyond the noise floor |")
     print(f"|{'-' * 34}|----------:|-------|---------:|---------------:|---------------------------|"
