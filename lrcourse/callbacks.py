@@ -6,6 +6,7 @@ training, a hook calls ``state.stop(reason)``: ``fit`` finishes the current step
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -15,6 +16,9 @@ from .checks import check_between, check_choice, check_int
 from .device import forked_rng
 from .loaders import check_source, is_tensor_data, preserved_generators
 from .metrics import evaluate
+
+
+EPOCH_FIELDS = ("train_loss", "val_loss", "train_accuracy", "val_accuracy")  # History's per-epoch lists
 
 
 @dataclass
@@ -143,7 +147,7 @@ class StopAtTarget(Callback):
     not the same number of epochs, separates where they end from how fast they got there.
     ``reached_at`` is that epoch (0-based), None if it never came."""
 
-    FIELDS = ("train_loss", "val_loss", "train_accuracy", "val_accuracy")
+    FIELDS = EPOCH_FIELDS
 
     def __init__(self, target: float, monitor: str = "train_loss"):
         if monitor not in self.FIELDS:
@@ -177,21 +181,66 @@ class EvaluateEachEpoch(Callback):
     On data that neither training nor the other callbacks see (a test set), ``accuracy[best_epoch - 1]``
     is the score of the weights ``EarlyStopping(restore_best_weights=True)`` would restore; see
     :func:`lrcourse.plateau.replay_early_stopping`. ``data`` is a ``TensorData`` (evaluated in batches
-    of ``batch_size``) or a loader."""
+    of ``batch_size``) or a loader.
 
-    def __init__(self, data, batch_size: int = 1000):
+    ``at_new_best``, a tuple of History fields (``"val_loss"``, ``"val_accuracy"``, ``"train_loss"``,
+    ``"train_accuracy"``), evaluates only where a replay can read the score: at the epochs where one
+    of them reaches a new best (lower for a loss, higher for an accuracy), the only epochs whose
+    weights an EarlyStopping on that field can restore, whatever its patience and ``min_delta``, and
+    at the last epoch, the weights a run ends with (kept aside, so it is right whatever the other
+    callbacks do at the end). The other epochs hold NaN. On a long run that overfits, this skips
+    about half the evaluations.
+    """
+
+    def __init__(self, data, batch_size: int = 1000, *, at_new_best: tuple[str, ...] = ()):
         if is_tensor_data(data):
             check_int("batch_size", batch_size, 1)
         check_source("data", data, batch_size if is_tensor_data(data) else None)
-        self.data, self.batch_size = data, batch_size
+        if not isinstance(at_new_best, (tuple, list)):
+            raise TypeError(f"at_new_best must be a tuple of History fields {EPOCH_FIELDS}; got "
+                            f"{type(at_new_best).__name__} {at_new_best!r}")
+        for name in at_new_best:
+            check_choice("at_new_best", name, EPOCH_FIELDS)
+        self.data, self.batch_size, self.at_new_best = data, batch_size, tuple(at_new_best)
         self.loss: list[float] = []
         self.accuracy: list[float] = []
+        self._last_weights: dict | None = None
+
+    def check(self, has_val: bool) -> None:
+        if not has_val and any(name.startswith("val") for name in self.at_new_best):
+            raise ValueError(f"at_new_best={self.at_new_best} needs val data")
 
     def on_train_begin(self, state: FitState) -> None:
-        self.loss, self.accuracy = [], []
+        self.loss, self.accuracy, self._last_weights = [], [], None
 
-    def on_epoch_end(self, state: FitState) -> None:
+    def _evaluate(self, model: torch.nn.Module) -> None:
         with forked_rng(), preserved_generators(self.data):  # a shuffling loader must not move training's draws
-            metrics = evaluate(state.model, self.data, batch_size=self.batch_size)
+            metrics = evaluate(model, self.data, batch_size=self.batch_size)
         self.loss.append(metrics["loss"])
         self.accuracy.append(metrics["accuracy"])
+
+    def _new_best(self, history: History) -> bool:
+        for name in self.at_new_best:
+            *before, now = getattr(history, name)
+            if not before or (now < min(before) if name.endswith("loss") else now > max(before)):
+                return True
+        return False
+
+    def on_epoch_end(self, state: FitState) -> None:
+        self._last_weights = None
+        if not self.at_new_best or self._new_best(state.history):
+            self._evaluate(state.model)
+        else:  # NaN unless this turns out to be the last epoch; a copy costs far less than an evaluation
+            self.loss.append(float("nan"))
+            self.accuracy.append(float("nan"))
+            self._last_weights = {k: v.detach().clone() for k, v in state.model.state_dict().items()}
+
+    def on_train_end(self, state: FitState) -> None:
+        if self._last_weights is None:
+            return
+        model = copy.deepcopy(state.model)  # the model itself may hold restored weights by now; leave it be
+        model.load_state_dict(self._last_weights)
+        self.loss.pop()
+        self.accuracy.pop()
+        self._evaluate(model)
+        self._last_weights = None

@@ -242,7 +242,8 @@ def replay_early_stopping(history: History, stopping: EarlyStopping, scores=None
     ``scores``, if given, holds one number per recorded epoch, measured on the weights at that
     epoch's end (say :class:`~lrcourse.callbacks.EvaluateEachEpoch`'s test accuracy). ``score`` is
     then that of the model the stopped run ends with: ``scores[best_epoch - 1]`` with
-    ``restore_best_weights=True`` (the weights it restores), else ``scores[epochs - 1]``.
+    ``restore_best_weights=True`` (the weights it restores), else ``scores[epochs - 1]``. A NaN
+    there (an epoch :class:`~lrcourse.callbacks.EvaluateEachEpoch` skipped) is a ``ValueError``.
 
     A history that ended early (it diverged, or a callback stopped it) gives the replay up to its end
     only: a stop that would come later is not seen. Example::
@@ -276,8 +277,10 @@ def replay_early_stopping(history: History, stopping: EarlyStopping, scores=None
         seconds=history.seconds * epochs / max(history.epochs, 1))
     if scores is None:
         score = None
-    elif stopping.restore_best_weights and stopping.best_epoch is not None:
-        score = scores[stopping.best_epoch - 1]
     else:
-        score = scores[epochs - 1]
+        ends_with = stopping.best_epoch if stopping.restore_best_weights and stopping.best_epoch is not None else epochs
+        score = scores[ends_with - 1]
+        if math.isnan(score):
+            raise ValueError(f"scores holds NaN at epoch {ends_with}, the weights this run ends with: that epoch was "
+                             f"not evaluated (EvaluateEachEpoch's at_new_best must include {stopping.monitor!r})")
     return StoppedRun(history=cut, stopping=stopping, score=score)

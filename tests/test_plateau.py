@@ -306,6 +306,58 @@ def test_evaluate_each_epoch_leaves_training_unchanged(fmnist):
     assert tensor_cb[0].accuracy[-1] == lrcourse.evaluate(model, test)["accuracy"]
 
 
+def test_evaluate_each_epoch_at_new_best_skips_only_what_no_replay_reads(fmnist):
+    every = EvaluateEachEpoch(fmnist.test[:1000])
+    lazy = EvaluateEachEpoch(fmnist.test[:1000], at_new_best=("val_loss", "val_accuracy"))
+    run, _ = tiny_run(fmnist, [every, lazy])
+    history = run.history
+    best_loss = [i for i, v in enumerate(history.val_loss) if v < min(history.val_loss[:i], default=math.inf)]
+    best_acc = [i for i, v in enumerate(history.val_accuracy) if v > max(history.val_accuracy[:i], default=-1)]
+    evaluated = sorted({*best_loss, *best_acc, history.epochs - 1})
+    assert [i for i, v in enumerate(lazy.accuracy) if not math.isnan(v)] == evaluated
+    assert len(lazy.accuracy) == len(lazy.loss) == history.epochs > len(evaluated)   # something was skipped
+    for i in evaluated:
+        assert (lazy.accuracy[i], lazy.loss[i]) == (every.accuracy[i], every.loss[i])
+    for options in (dict(patience=1, restore_best_weights=True), dict(patience=3, min_delta=0.01, restore_best_weights=True),
+                    dict(monitor="val_accuracy", mode="max", patience=2, restore_best_weights=True),
+                    dict(patience=1), dict(patience=20, restore_best_weights=True)):
+        assert (replay_early_stopping(history, EarlyStopping(**options), lazy.accuracy).score
+                == replay_early_stopping(history, EarlyStopping(**options), every.accuracy).score), options
+
+
+def test_evaluate_each_epoch_at_new_best_scores_the_last_epoch_whatever_runs_after_it(fmnist):
+    # The EarlyStopping restores the best weights at the end, before the lazy callback's own end hook runs.
+    stopping = EarlyStopping(patience=1, restore_best_weights=True)
+    every = EvaluateEachEpoch(fmnist.test[:1000])
+    lazy = EvaluateEachEpoch(fmnist.test[:1000], at_new_best=("val_loss",))
+    run, _ = tiny_run(fmnist, [every, stopping, lazy])
+    assert stopping.stopped_epoch is not None and stopping.best_epoch < run.history.epochs
+    assert lazy.accuracy[-1] == every.accuracy[-1] != every.accuracy[stopping.best_epoch - 1]
+    assert lrcourse.evaluate(run.model, fmnist.test[:1000])["accuracy"] == every.accuracy[stopping.best_epoch - 1]
+
+
+@pytest.mark.parametrize("at_new_best, error, match", [
+    ("val_loss", TypeError, "at_new_best must be a tuple of History fields"),
+    (None, TypeError, "at_new_best must be a tuple"),
+    (("loss",), ValueError, "at_new_best must be one of"),
+    ((1,), TypeError, "at_new_best must be one of"),
+])
+def test_evaluate_each_epoch_at_new_best_bad_arguments(at_new_best, error, match):
+    with pytest.raises(error, match=match):
+        EvaluateEachEpoch(lrcourse.TensorData(torch.zeros(2, 784), torch.zeros(2, dtype=torch.long)),
+                          at_new_best=at_new_best)
+
+
+def test_evaluate_each_epoch_at_new_best_refuses_a_run_without_val_before_training(fmnist):
+    lazy = EvaluateEachEpoch(fmnist.test[:100], at_new_best=("train_loss", "val_accuracy"))
+    model = lrcourse.MLP(hidden=8)
+    before = [p.clone() for p in model.parameters()]
+    with pytest.raises(ValueError, match="needs val data"):
+        lrcourse.fit(model, fmnist.train[:100], torch.optim.SGD(model.parameters(), lr=0.1), epochs=1, batch_size=50,
+                     callbacks=[lazy])
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
 REPLAY_STOPPING_BAD = [  # (history, stopping, scores, error, what the message says)
     ([1.0], EarlyStopping(), None, TypeError, "history must be a lrcourse.History"),
     (History(val_loss=[1.0]), ReduceLROnPlateau(), None, TypeError, "stopping must be an EarlyStopping"),
@@ -317,6 +369,8 @@ REPLAY_STOPPING_BAD = [  # (history, stopping, scores, error, what the message s
      "scores must hold one value per recorded epoch \\(2\\); got 1"),
     (History(val_loss=[1.0]), EarlyStopping(), 0.5, TypeError, "values must be a sequence of numbers"),
     (History(val_loss=[1.0]), EarlyStopping(), ["0.5"], TypeError, "values\\[0\\] must be a number"),
+    (History(val_loss=[1.0, 0.9, 1.1]), EarlyStopping(patience=1, restore_best_weights=True), [0.5, math.nan, 0.7],
+     ValueError, "scores holds NaN at epoch 2, the weights this run ends with"),
 ]
 
 
