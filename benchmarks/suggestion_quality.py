@@ -27,10 +27,11 @@ Range-test seed ``s`` means: the model the tests look at is initialised with see
 ``lr_range_test(..., seed=3 * s, repeats=3)`` runs tests with batch orders ``3s, 3s+1, 3s+2``; the
 single-test rules read the first of them.
 
-The accuracies (grid and picks) are cached per axis (``benchmarks/range_test_results.json``,
+The accuracies (grid and picks) are kept per axis (``benchmarks/range_test_results.json``,
 ``range_test_results_small_data.json``, ``range_test_results_small_data_cosine.json``), keyed by
-set-up and LR, and reused by later runs; ``--recompute`` ignores the cache and trains everything
-again (the cache is rewritten as it goes). The range tests themselves always run.
+set-up and LR, and reused by later runs. They are committed with the README's tables, so a fresh clone
+reproduces those in minutes; ``--recompute`` ignores the files and trains everything again (rewriting
+them as it goes). The range tests themselves always run.
 
 Run through ``python benchmarks/range_test.py --skip-speed [--axis NAME]``.
 """
