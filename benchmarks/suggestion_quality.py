@@ -179,7 +179,7 @@ class Accuracies:
 
     def seeds(self, setup: Setup, lr: float, train, val) -> list[float]:
         """The accuracy at ``lr`` for each training seed."""
-        key = f"{lr:.6g}"
+        key = lr_key(lr)
         runs = self.data["setups"].setdefault(setup.name, {})
         if key not in runs:
             runs[key] = [train_run(setup, float(key), train, val, seed, self.axis) for seed in TRAIN_SEEDS]
@@ -197,6 +197,12 @@ class Accuracies:
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(temporary, self.path)
+
+
+def lr_key(lr: float) -> str:
+    """How an LR is written in the results files: six significant digits, so a pick and the grid point it
+    rounds to share their runs."""
+    return f"{lr:.6g}"
 
 
 def train_run(setup: Setup, lr: float, train, val, seed: int, axis: Axis) -> float:

@@ -2,7 +2,7 @@
 
 The README's suggestion-quality tables are read from these files; if the benchmark's grids, training seeds or
 axes change without the files being recomputed, a fresh clone would mix old runs with new ones. These tests
-catch that, and a file a crashed write left half done."""
+catch that, and a file from a benchmark run that stopped before every grid was trained."""
 
 import importlib.util
 import json
@@ -32,7 +32,7 @@ def test_committed_accuracies_cover_every_grid_with_every_training_seed(quality,
     setups = {setup.name: setup for setup in quality.SETUPS}
     assert set(stored["setups"]) == set(axis.setups)
     for name, runs in stored["setups"].items():
-        missing = [lr for lr in setups[name].grid if f"{lr:.6g}" not in runs]
+        missing = [lr for lr in setups[name].grid if quality.lr_key(lr) not in runs]
         assert not missing, f"{axis_name}, {name}: no runs at {missing}"
         for key, accuracies in runs.items():
             assert float(key) > 0 and len(accuracies) == len(quality.TRAIN_SEEDS), (name, key)
