@@ -18,10 +18,10 @@ orders as the grid), and the gap is the grid's best minus that accuracy, in poin
 every pick and gap, and each rule's worst gap over all set-ups and seeds; the cost of the tests
 (the examples they train on) is printed after them.
 
-The noise floor: how far a picker that had seen the other training seed's whole grid lands on this
-seed's (the best LR of seed a's grid, its gap on seed b's grid). A rule that sees none of seed b's
+The noise floor: how far a picker that had seen the other training seeds' whole grids lands on this
+seed's (the best LR of their mean grid, its gap on seed b's grid). A rule that sees none of seed b's
 runs cannot be expected to beat it. "Beyond the floor" is a rule's gap on seed b minus that floor,
-the worst over both training seeds: the part of a miss that the grid's own noise does not explain.
+the worst over the training seeds: the part of a miss that the grid's own noise does not explain.
 
 Range-test seed ``s`` means: the model the tests look at is initialised with seed ``s``, and
 ``lr_range_test(..., seed=3 * s, repeats=3)`` runs tests with batch orders ``3s, 3s+1, 3s+2``; the
@@ -58,7 +58,7 @@ from lrcourse.schedules import constant, cosine
 
 NUM_ITER = 100  # lr_range_test's default: steps per test
 VAL_SIZE = 10_000
-TRAIN_SEEDS = (0, 1)
+TRAIN_SEEDS = (0, 1, 2, 3)  # with two, one seed's luck moved the grid's best by up to two grid steps
 RANGE_SEEDS = (0, 1, 2)
 REPEATS = 3
 GRID_POINTS = 13  # third-decades: four decades

@@ -115,7 +115,8 @@ class RangeTest:
 
         Each misses in its own way. The loss rules pick a decade or more too low where the loss
         starts far too high and falls before the network learns anything (raw 0..255 pixels); the
-        accuracy's plateau picks too high for runs of several epochs on a few thousand images.
+        accuracy's plateau picks too high for runs of several epochs on a few thousand images, and
+        far too high where it runs on to where training diverges.
         Halfway between, on a log scale, neither miss is whole: in ``benchmarks/range_test.py`` it
         had a smaller worst gap and mean gap than ``midway`` over all set-ups (the README gives the
         table and where it does worse)."""
