@@ -22,6 +22,9 @@ The noise floor: how far a picker that had seen the other training seeds' whole 
 seed's (the best LR of their mean grid, its gap on seed b's grid). A rule that sees none of seed b's
 runs cannot be expected to beat it. "Beyond the floor" is a rule's gap on seed b minus that floor,
 the worst over the training seeds: the part of a miss that the grid's own noise does not explain.
+Two more measures of what no rule can beat (``lrcourse.lr_grids``): how far two training seeds' mean grid
+picks on the other two's, per set-up; and, after the cosine axis, the best one LR does on both four-epoch
+axes at once, which train from the same range tests, so that any rule picks the same LR for both.
 
 Range-test seed ``s`` means: the model the tests look at is initialised with seed ``s``, and
 ``lr_range_test(..., seed=3 * s, repeats=3)`` runs tests with batch orders ``3s, 3s+1, 3s+2``; the
@@ -51,6 +54,7 @@ import lrcourse
 from lrcourse.device import seeded
 from lrcourse.experiments import MODELS, OPTIMIZERS, train_with_schedule
 from lrcourse.loaders import steps_per_epoch
+from lrcourse.lr_grids import noise_floor, one_lr_for_both, split_half_floor
 from lrcourse.lr_rules import median_lr
 from lrcourse.metrics import evaluate
 from lrcourse.range_test import DEFAULT_RULE, RangeTest, lr_range_test
@@ -223,17 +227,6 @@ def range_tests(setup: Setup, train, seed: int) -> RangeTest:
                          progress=False)
 
 
-def noise_floor(grid: np.ndarray) -> np.ndarray:
-    """For each training seed b, how far (points) the best LR of the other seeds' mean grid lands on b's grid.
-
-    ``grid[i, b]``: the accuracy at the i-th LR for training seed b."""
-    floor = []
-    for b in range(grid.shape[1]):
-        others = np.delete(grid, b, axis=1).mean(axis=1)
-        floor.append(100 * (grid[:, b].max() - grid[int(others.argmax()), b]))
-    return np.array(floor)
-
-
 def quality(setups, accuracy: Accuracies, device) -> None:
     axis = accuracy.axis
     data = {scaled: lrcourse.load_fashion_mnist(scaled=scaled, device=device) for scaled in (True, False)}
@@ -242,18 +235,20 @@ def quality(setups, accuracy: Accuracies, device) -> None:
           f"seeds {RANGE_SEEDS}, {REPEATS} tests of {NUM_ITER} steps each")
     gaps = {rule: [] for rule in RULES}
     beyond = {rule: [] for rule in RULES}  # gap on a training seed minus that seed's noise floor
-    costs = []
+    costs, halves = [], []
     for setup in setups:
         train, val = data[setup.scaled].train[:axis.train_size], data[setup.scaled].val[:VAL_SIZE]
         per_seed = np.array([accuracy.seeds(setup, lr, train, val) for lr in setup.grid])
         grid = dict(zip(setup.grid, per_seed.mean(axis=1)))
         best_lr = max(grid, key=grid.get)
         floor = noise_floor(per_seed)
+        halves.append((split_half_floor(per_seed), setup.name))
         edge = " (at the grid's edge: widen it)" if best_lr in (setup.grid[0], setup.grid[-1]) else ""
         seeds = per_seed[setup.grid.index(best_lr)]
         print(f"\n{setup.name}: grid best lr={best_lr:.3g}, {grid[best_lr]:.2%}{edge} (training seeds "
               f"{max(seeds) - min(seeds):.1%} apart there); noise floor per training seed: "
-              + ", ".join(f"{f:.1f}" for f in floor) + "; grid: "
+              + ", ".join(f"{f:.1f}" for f in floor) + f"; two seeds' best LR on the other two's grid: "
+              f"{halves[-1][0]:.1f} behind at worst; grid: "
               + " ".join(f"{lr:.2g}:{100 * acc:.1f}" for lr, acc in grid.items()))
         print(f"  {'rule':<30} " + " ".join(f"{f'seed {s}: LR, gap':>19}" for s in RANGE_SEEDS))
         picks = {rule: [] for rule in RULES}
@@ -271,6 +266,10 @@ def quality(setups, accuracy: Accuracies, device) -> None:
         for rule, row in picks.items():
             print(f"  {rule:<30} " + " ".join(f"{lr:>10.2g} {gap:>+7.1f}  " for lr, gap in row))
     summary(setups, gaps, beyond, show_held_out=axis is AXES["one-epoch"])
+    print(f"Two training seeds' mean grid picks an LR more than a point behind the other two seeds' best on "
+          f"{sum(h > 1 for h, _ in halves)} of {len(halves)} set-ups (worst: {max(halves)[0]:.1f}, {max(halves)[1]})")
+    if axis is AXES["small-data-cosine"]:
+        one_pick_for_both(setups, accuracy)
     print(f"Cost: training examples per range test, and as a fraction of one epoch of the {axis.train_size:,} "
           f"images trained on here and of all 50,000 training images ({REPEATS} tests cost {REPEATS} times as much):")
     for batch_size in sorted({setup.batch_size for setup, _, _ in costs}):
@@ -280,6 +279,27 @@ def quality(setups, accuracy: Accuracies, device) -> None:
               f"and {max(examples) / 50_000:.2f} of an epoch; {np.median(seconds):.1f} s per test (median, wall "
               f"clock, noisy)")
     print(f"({accuracy.trained} training runs this time; the others came from {axis.cache.name})")
+
+
+def one_pick_for_both(setups, cosine_runs: Accuracies) -> None:
+    """The four-epoch axes train on the same images from the same range tests, so every rule picks the same
+    LR for a constant LR and for a cosine: its worst gap over both is at least what the best single LR gets."""
+    constant_runs = Accuracies(AXES["small-data"], recompute=False).data["setups"]
+    print("\nOne pick for both four-epoch axes (a constant LR, and a cosine from it): the LR trained on both whose "
+          "larger gap is least, and its gaps (constant / cosine): no rule that reads only the range test does better "
+          "(among the LRs trained).")
+    bounds = []
+    for setup in setups:
+        if setup.name not in constant_runs:
+            print(f"  {setup.name}: not in {AXES['small-data'].cache.name}; run --axis small-data first")
+            continue
+        runs = [{float(key): seeds for key, seeds in stored[setup.name].items()}
+                for stored in (constant_runs, cosine_runs.data["setups"])]
+        lr, on_constant, on_cosine = one_lr_for_both(*runs, grid=[float(lr_key(lr)) for lr in setup.grid])
+        bounds.append((max(on_constant, on_cosine), setup.name))
+        print(f"  {setup.name:<22} {float(lr):>9.3g}: {on_constant:4.1f} / {on_cosine:4.1f}")
+    if bounds:
+        print(f"  worst: {max(bounds)[0]:.1f} points ({max(bounds)[1]})")
 
 
 def summary(setups, gaps: dict, beyond: dict, show_held_out: bool) -> None:
