@@ -293,13 +293,18 @@ def one_pick_for_both(setups, cosine_runs: Accuracies) -> None:
         if setup.name not in constant_runs:
             print(f"  {setup.name}: not in {AXES['small-data'].cache.name}; run --axis small-data first")
             continue
-        runs = [{float(key): seeds for key, seeds in stored[setup.name].items()}
-                for stored in (constant_runs, cosine_runs.data["setups"])]
-        lr, on_constant, on_cosine = one_lr_for_both(*runs, grid=[float(lr_key(lr)) for lr in setup.grid])
+        lr, on_constant, on_cosine = shared_pick(setup, constant_runs, cosine_runs.data["setups"])
         bounds.append((max(on_constant, on_cosine), setup.name))
         print(f"  {setup.name:<22} {float(lr):>9.3g}: {on_constant:4.1f} / {on_cosine:4.1f}")
     if bounds:
         print(f"  worst: {max(bounds)[0]:.1f} points ({max(bounds)[1]})")
+
+
+def shared_pick(setup: Setup, constant_runs: dict, cosine_runs: dict):
+    """:func:`lrcourse.lr_grids.one_lr_for_both` of a set-up's runs on the two four-epoch axes, as the results
+    files store them (``{set-up name: {lr_key: accuracies per training seed}}``)."""
+    runs = [{float(key): seeds for key, seeds in stored[setup.name].items()} for stored in (constant_runs, cosine_runs)]
+    return one_lr_for_both(*runs, grid=[float(lr_key(lr)) for lr in setup.grid])
 
 
 def summary(setups, gaps: dict, beyond: dict, show_held_out: bool) -> None:
